@@ -1,0 +1,3 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""runtime layer of fxseg_ros."""
