@@ -1,0 +1,103 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+`fxseg build`: build a TensorRT engine (plus its metadata file) from an ONNX model on the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+NAME = 'build'
+HELP = ('build a TensorRT engine (FP32, FP16 or INT8) from a bare or deployment ONNX graph, with '
+        'a metadata file next to it; run this on the machine that will use the engine')
+
+LOG = logging.getLogger(__name__)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError('must be >= 1, got %d' % value)
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError('must be >= 0, got %d' % value)
+    return value
+
+
+def _hw(text: str):
+    parts = text.lower().replace('x', ',').split(',')
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError('expected HEIGHTxWIDTH, e.g. 720x1280, got %r' % text)
+    h, w = int(parts[0]), int(parts[1])
+    if h < 1 or w < 1:
+        raise argparse.ArgumentTypeError('height and width must be >= 1, got %r' % text)
+    return h, w
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--model', required=True,
+                        help='ONNX model: a bare network graph (wrapped into the deployment graph '
+                             'here) or a deployment graph; for INT8 on TensorRT 11 a Q/DQ model '
+                             'from `fxseg quantize`, for FP16 there an FP16 model')
+    parser.add_argument('--out', required=True, help='engine file to write (E.engine); the '
+                        'metadata goes to E.engine.json')
+    parser.add_argument('--precision', choices=('fp32', 'fp16', 'int8'), default='fp16',
+                        help='fp16 for Jetson TX2 class GPUs, int8 for GPUs with fast INT8 '
+                             '(e.g. Drive PX2, Xavier, Orin); default %(default)s')
+    parser.add_argument('--calibration-cache', metavar='C',
+                        help='INT8 calibration cache (from `fxseg calibrate`); read when it '
+                             'exists, written after calibration otherwise')
+    parser.add_argument('--calib-data', metavar='D',
+                        help='calibration frames for implicit INT8 calibration (TensorRT 8.x / '
+                             '10.x): a Cityscapes-layout directory, a folder of images or a '
+                             'rosbag2 (with --calib-topic); the cache is written to '
+                             '--calibration-cache')
+    parser.add_argument('--calib-topic', metavar='TOPIC',
+                        help='image topic when --calib-data is a rosbag2')
+    parser.add_argument('--calib-count', type=_positive_int, default=200,
+                        help='calibration images to use from --calib-data (default %(default)s)')
+    parser.add_argument('--dla-core', type=_non_negative_int, metavar='K',
+                        help='run on DLA core K with GPU fallback (Xavier / Orin only)')
+    parser.add_argument('--workspace', type=_positive_int, default=1024, metavar='MiB',
+                        help='builder workspace limit in MiB (default %(default)s)')
+    parser.add_argument('--timing-cache', metavar='F',
+                        help='TensorRT timing cache file: loaded when present, saved after the '
+                             'build (speeds up later builds on the same GPU)')
+    parser.add_argument('--camera-hw', type=_hw, default=(720, 1280), metavar='HxW',
+                        help='camera resolution the deployment graph takes (default 720x1280)')
+    parser.add_argument('--output', choices=('camera', 'network'), default='camera',
+                        help='label resolution: camera (nearest upsample in the graph) or the '
+                             "network's grid (default %(default)s)")
+    parser.add_argument('--max-batch', type=_positive_int, default=1,
+                        help='largest batch (cameras per call) the engine accepts '
+                             '(default %(default)s)')
+    parser.add_argument('--float-io', choices=('auto', 'yes', 'no'), default='auto',
+                        help='float32 frames in / int32 labels out instead of uint8 (needed on '
+                             'TensorRT < 8.6); auto picks by the installed TensorRT version')
+
+
+def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.runtime import builder
+
+    options = builder.BuildOptions(
+        precision=args.precision, calibration_cache=args.calibration_cache,
+        calib_data=args.calib_data, calib_topic=args.calib_topic, calib_count=args.calib_count,
+        dla_core=args.dla_core,
+        workspace_mib=args.workspace, timing_cache=args.timing_cache,
+        camera_hw=tuple(args.camera_hw), output=args.output, max_batch=args.max_batch,
+        float_io={'auto': None, 'yes': True, 'no': False}[args.float_io])
+    try:
+        meta = builder.build_engine(args.model, args.out, options)
+    except builder.BuildError as exc:
+        print('fxseg build: %s' % exc)
+        return 2
+    print('wrote %s (%s, TensorRT %s, %s) and %s'
+          % (args.out, meta['precision'], meta['tensorrt_version'], meta['gpu']['name'],
+             builder.metadata_path(args.out)))
+    return 0

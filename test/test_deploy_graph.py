@@ -1,0 +1,255 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Deployment graph: equivalence with the bare network + reference pre/post-processing."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper, TensorProto
+
+from fxseg_ros import DEMO_MODEL
+from fxseg_ros.data.preprocess import postprocess, preprocess
+from fxseg_ros.model import deploy
+
+ort = pytest.importorskip('onnxruntime')
+
+
+def camera_frames(count, size_hw=(720, 1280), seed=0):
+    """
+    Return `count` BGR uint8 camera frames, shape (count, H, W, 3).
+
+    Uses the synthetic scene generator when it is available (realistic label statistics), else
+    smooth random patterns with edges (so argmax ties are rare, as in real images).
+    """
+    try:
+        from fxseg_ros.data.synth import SceneGenerator
+    except ImportError:
+        SceneGenerator = None
+    h, w = size_hw
+    if SceneGenerator is not None:
+        gen = SceneGenerator(seed, size_wh=(w, h))
+        conditions = ('day', 'dusk', 'night')
+        return np.stack([gen.generate(i, conditions[i % 3])[0] for i in range(count)])
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    frames = []
+    for _ in range(count):
+        f = np.empty((h, w, 3), np.float32)
+        for c in range(3):
+            a, b, p = rng.uniform(0.002, 0.03, 3)
+            f[..., c] = 128 + 100 * np.sin(a * xx + p * 10) * np.cos(b * yy)
+        f[rng.integers(0, h // 2):, rng.integers(0, w // 2):] *= 0.5
+        f += rng.normal(0, 8, f.shape)
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+    return np.stack(frames)
+
+
+def session(model):
+    data = model.SerializeToString() if isinstance(model, onnx.ModelProto) else str(model)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 2
+    so.log_severity_level = 3
+    return ort.InferenceSession(data, so, providers=['CPUExecutionProvider'])
+
+
+def reference_labels(bare_path, frames, out_wh):
+    """Bare network on `preprocess()` blobs, then `postprocess()`: the numpy reference."""
+    bare = session(bare_path)
+    scores = np.concatenate([bare.run(None, {'input': preprocess(f)})[0] for f in frames])
+    return postprocess(scores, out_wh)
+
+
+@pytest.fixture(scope='module')
+def frames():
+    return camera_frames(3)
+
+
+@pytest.mark.parametrize('output, float_io, for_tensorrt, out_hw, label_dtype', [
+    ('camera', False, False, (720, 1280), np.uint8),
+    ('network', False, False, (360, 640), np.uint8),
+    ('camera', True, False, (720, 1280), np.int32),
+    ('camera', False, True, (720, 1280), np.uint8),
+    ('camera', True, True, (720, 1280), np.int32),
+    ('network', True, True, (360, 640), np.int32),
+])
+def test_deployment_graph_matches_reference(tiny_net, frames, output, float_io, for_tensorrt,
+                                            out_hw, label_dtype):
+    model = deploy.build_deployment_graph(tiny_net, output=output, float_io=float_io,
+                                          for_tensorrt=for_tensorrt)
+    inp, out = model.graph.input[0], model.graph.output[0]
+    assert inp.name == 'frames' and out.name == 'labels'
+    want_in = TensorProto.FLOAT if float_io else TensorProto.UINT8
+    assert inp.type.tensor_type.elem_type == want_in
+    dims = [d.dim_value or d.dim_param for d in inp.type.tensor_type.shape.dim]
+    assert dims == ['N', 720, 1280, 3]
+    feed = frames.astype(np.float32) if float_io else frames
+    labels = session(model).run(None, {'frames': feed})[0]
+    assert labels.dtype == label_dtype and labels.shape == (3,) + out_hw
+    ref = reference_labels(tiny_net, frames, (out_hw[1], out_hw[0]))
+    agreement = float((labels == ref).mean())
+    assert agreement >= 0.995, agreement
+    # The labels are not degenerate: several classes appear.
+    assert len(np.unique(labels)) >= 3
+
+
+def test_deployment_graph_keeps_network_names_and_prefixes_its_own(tiny_net):
+    bare = onnx.load(str(tiny_net))
+    model = deploy.build_deployment_graph(bare)
+    bare_nodes = {n.name for n in bare.graph.node}
+    added = [n for n in model.graph.node if n.name not in bare_nodes]
+    assert added and all(n.name.startswith(('pre/', 'post/')) for n in added)
+    produced = {o for n in added for o in n.output} - {'labels', 'input'}
+    assert all(t.startswith(('pre/', 'post/')) for t in produced)
+    # The bare network's input tensor is now produced by pre/div, its output feeds post/argmax.
+    div = next(n for n in model.graph.node if n.name == 'pre/div')
+    argmax = next(n for n in model.graph.node if n.name == 'post/argmax')
+    assert div.output[0] == 'input' and argmax.input[0] == 'scores'
+    assert argmax.attribute[0].name == 'axis' and argmax.attribute[0].i == 1
+    assert model.opset_import[0].version == bare.opset_import[0].version
+    resize = next(n for n in model.graph.node if n.name == 'post/resize')
+    attrs = {a.name: a.s.decode() for a in resize.attribute}
+    assert attrs == {'mode': 'nearest', 'coordinate_transformation_mode': 'asymmetric',
+                     'nearest_mode': 'floor'}
+    # The bare model handed in is not modified.
+    assert bare.graph.input[0].name == 'input'
+
+
+def test_for_tensorrt_keeps_uint8_at_the_boundary_only(tiny_net):
+    """TensorRT takes UINT8 only as network I/O and in Cast: no other node may see uint8."""
+    model = deploy.build_deployment_graph(tiny_net, for_tensorrt=True)
+    inferred = onnx.shape_inference.infer_shapes(model)
+    types = {vi.name: vi.type.tensor_type.elem_type for vi in inferred.graph.value_info}
+    types['frames'] = TensorProto.UINT8
+    types['labels'] = TensorProto.UINT8
+    for node in model.graph.node:
+        if node.op_type in ('Cast', 'Shape'):
+            continue
+        for name in node.input:
+            assert types.get(name) != TensorProto.UINT8, (node.name, name)
+    ort_model = deploy.build_deployment_graph(tiny_net)
+    resize = next(n for n in ort_model.graph.node if n.name == 'post/resize')
+    ort_types = {vi.name: vi.type.tensor_type.elem_type
+                 for vi in onnx.shape_inference.infer_shapes(ort_model).graph.value_info}
+    assert ort_types[resize.input[0]] == TensorProto.UINT8
+
+
+def test_nearest_upsample_is_floor_asymmetric(tiny_net, frames):
+    """Each 2x2 block of camera-size labels equals one network-grid label."""
+    cam = session(deploy.build_deployment_graph(tiny_net)).run(None, {'frames': frames[:1]})[0]
+    net = session(deploy.build_deployment_graph(tiny_net, output='network')).run(
+        None, {'frames': frames[:1]})[0]
+    np.testing.assert_array_equal(cam[0, ::2, ::2], net[0])
+    np.testing.assert_array_equal(cam[0, 1::2, 1::2], net[0])
+
+
+def test_other_camera_size(tiny_net):
+    frames = camera_frames(2, size_hw=(480, 848), seed=3)
+    model = deploy.build_deployment_graph(tiny_net, camera_hw=(480, 848))
+    labels = session(model).run(None, {'frames': frames})[0]
+    assert labels.shape == (2, 480, 848)
+    ref = reference_labels(tiny_net, frames, (848, 480))
+    assert (labels == ref).mean() >= 0.995
+
+
+def test_metadata_round_trip_and_bare_recovery(tiny_net, frames):
+    model = deploy.build_deployment_graph(tiny_net, output='network', float_io=True)
+    info = deploy.deployment_info(model)
+    assert info['camera_hw'] == (720, 1280) and info['net_input_hw'] == (360, 640)
+    assert info['output'] == 'network' and info['float_io'] is True
+    assert info['classes'] == 19
+    assert deploy.deployment_info(tiny_net) is None
+    bare = deploy.bare_graph_of(model)
+    onnx.checker.check_model(bare)
+    assert not deploy.is_deployment_graph(bare)
+    blob = preprocess(frames[0])
+    np.testing.assert_array_equal(session(bare).run(None, {'input': blob})[0],
+                                  session(tiny_net).run(None, {'input': blob})[0])
+
+
+def test_is_deployment_graph(tiny_net, tmp_path):
+    assert not deploy.is_deployment_graph(tiny_net)
+    model = deploy.build_deployment_graph(tiny_net)
+    assert deploy.is_deployment_graph(model)
+    path = tmp_path / 'deploy.onnx'
+    onnx.save(model, str(path))
+    assert deploy.is_deployment_graph(path)
+
+
+def test_ensure_passes_through_and_rewraps(tiny_net, frames):
+    model = deploy.build_deployment_graph(tiny_net)
+    assert deploy.ensure_deployment_graph(model) is model
+    wrapped = deploy.ensure_deployment_graph(tiny_net, output='network')
+    assert deploy.deployment_info(wrapped)['output'] == 'network'
+    # Asking a camera-output graph for network output rebuilds it from its bare network.
+    rewrapped = deploy.ensure_deployment_graph(model, output='network', for_tensorrt=True)
+    info = deploy.deployment_info(rewrapped)
+    assert info['output'] == 'network' and info['for_tensorrt'] is True
+    a = session(rewrapped).run(None, {'frames': frames[:1]})[0]
+    b = session(wrapped).run(None, {'frames': frames[:1]})[0]
+    np.testing.assert_array_equal(a, b)
+    # A TensorRT-ready graph is also fine for ONNX Runtime: passed through.
+    trt_ready = deploy.build_deployment_graph(tiny_net, for_tensorrt=True)
+    assert deploy.ensure_deployment_graph(trt_ready) is trt_ready
+
+
+def test_ensure_refuses_foreign_graph_of_other_size(tiny_net):
+    model = deploy.build_deployment_graph(tiny_net)
+    del model.metadata_props[:]
+    assert deploy.ensure_deployment_graph(model) is model
+    with pytest.raises(deploy.DeploymentGraphError, match='480x640 were asked'):
+        deploy.ensure_deployment_graph(model, camera_hw=(480, 640))
+
+
+def _two_input_graph():
+    nodes = [helper.make_node('Add', ['a', 'b'], ['c'])]
+    graph = helper.make_graph(nodes, 'g', [
+        helper.make_tensor_value_info('a', TensorProto.FLOAT, [1, 3, 4, 4]),
+        helper.make_tensor_value_info('b', TensorProto.FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info('c', TensorProto.FLOAT, [1, 3, 4, 4])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+
+
+def _dynamic_hw_graph():
+    nodes = [helper.make_node('Relu', ['input'], ['scores'])]
+    graph = helper.make_graph(nodes, 'g', [
+        helper.make_tensor_value_info('input', TensorProto.FLOAT, ['N', 3, 'H', 'W'])],
+        [helper.make_tensor_value_info('scores', TensorProto.FLOAT, ['N', 3, 'H', 'W'])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+
+
+@pytest.mark.parametrize('make, message', [
+    (_two_input_graph, 'has 2 inputs'),
+    (_dynamic_hw_graph, 'fixed H and W'),
+])
+def test_build_refuses_graphs_that_are_not_bare_networks(make, message):
+    with pytest.raises(deploy.DeploymentGraphError, match=message):
+        deploy.build_deployment_graph(make())
+
+
+def test_build_refuses_bad_arguments(tiny_net, tmp_path):
+    with pytest.raises(ValueError, match='output must be'):
+        deploy.build_deployment_graph(tiny_net, output='grid')
+    with pytest.raises(deploy.DeploymentGraphError, match='already a deployment graph'):
+        deploy.build_deployment_graph(deploy.build_deployment_graph(tiny_net))
+    with pytest.raises(deploy.DeploymentGraphError, match='does not exist'):
+        deploy.build_deployment_graph(tmp_path / 'missing.onnx')
+    corrupt = tmp_path / 'corrupt.onnx'
+    corrupt.write_bytes(tiny_net.read_bytes()[:300])
+    with pytest.raises(deploy.DeploymentGraphError, match='cannot read ONNX model'):
+        deploy.build_deployment_graph(corrupt)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEMO_MODEL.is_file(), reason='the demo model is not committed yet')
+def test_demo_model_deployment_graph_agrees_with_reference():
+    frames = camera_frames(4, seed=11)
+    model = deploy.build_deployment_graph(DEMO_MODEL)
+    labels = session(model).run(None, {'frames': frames})[0]
+    ref = reference_labels(DEMO_MODEL, frames, (1280, 720))
+    agreement = float((labels == ref).mean())
+    assert agreement >= 0.995, agreement
+    trt_graph = deploy.build_deployment_graph(DEMO_MODEL, float_io=True, for_tensorrt=True)
+    labels_f = session(trt_graph).run(None, {'frames': frames.astype(np.float32)})[0]
+    assert (labels_f == ref).mean() >= 0.995
