@@ -1,0 +1,173 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+`fxseg calibrate`: INT8 calibration of a bare network graph, and the calibration coverage check.
+
+Calibrate: run the float graph over N frames, keep streaming histograms of every activation and
+write the dynamic range (amax) per tensor as JSON, optionally as a TensorRT calibration cache.
+Check: run a calibrated graph over a new data set and report, per layer, the fraction of values
+that would clip at the calibrated ranges; a set outside the calibration is flagged (exit code 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+NAME = 'calibrate'
+HELP = ('INT8 calibration (entropy / minmax / percentile) to calib.json and a TensorRT '
+        'calibration cache; --check: clip coverage of a new data set')
+
+LOG = logging.getLogger(__name__)
+
+#: Exit code of `--check` when the data set falls outside the calibration.
+EXIT_OUT_OF_CALIBRATION = 3
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
+    return value
+
+
+def _percentile(text: str) -> float:
+    value = float(text)
+    if not 50.0 < value <= 100.0:
+        raise argparse.ArgumentTypeError('percentile must be in (50, 100], got %s' % text)
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError('fraction must be in [0, 1), got %s' % text)
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from fxseg_ros.quant.cache import CACHE_ALGORITHMS
+
+    parser.add_argument('--model', default=None,
+                        help='bare network ONNX graph (default: the packaged demo model)')
+    parser.add_argument('--data', default=None,
+                        help='calibration frames: a Cityscapes-layout directory, an image folder '
+                             'or a rosbag2 directory (with --topic)')
+    parser.add_argument('--topic', default=None,
+                        help='image topic when --data is a rosbag2 directory')
+    parser.add_argument('--split', default='train',
+                        help='split of a Cityscapes-layout directory (default: train)')
+    parser.add_argument('--conditions', nargs='+', default=None, metavar='CITY',
+                        help='only these cities / lighting conditions of a Cityscapes-layout '
+                             'directory, e.g. `day` for a day-only calibration')
+    parser.add_argument('--method', choices=('entropy', 'minmax', 'percentile'),
+                        default='entropy',
+                        help='how amax is chosen from the histograms: entropy = TensorRT '
+                             'EntropyCalibration2 (default), minmax = absolute maximum, '
+                             'percentile = --percentile of |x|')
+    parser.add_argument('--percentile', type=_percentile, default=99.99,
+                        help='percentile of |x| for --method percentile (default: 99.99)')
+    parser.add_argument('--frames', type=_positive_int, default=500,
+                        help='number of calibration frames (default: 500)')
+    parser.add_argument('--num-bins', type=_positive_int, default=2048,
+                        help='histogram bins per tensor (default: 2048, as TensorRT)')
+    parser.add_argument('--out', default=None,
+                        help='calibration JSON to write (amax per tensor, method, histogram '
+                             'summary)')
+    parser.add_argument('--cache', default=None,
+                        help='also write a TensorRT calibration cache to this path')
+    parser.add_argument('--trt-version', default='8.2.1',
+                        help='TensorRT version named in the cache header, e.g. 8.2.1 or 10.14.1 '
+                             '(default: 8.2.1)')
+    parser.add_argument('--cache-algorithm', choices=CACHE_ALGORITHMS, default=None,
+                        help='algorithm named in the cache header (default: EntropyCalibration2 '
+                             'for entropy, MinMaxCalibration otherwise)')
+    parser.add_argument('--check', default=None, metavar='CALIB_JSON',
+                        help='coverage check: clip fraction per layer of --data against this '
+                             'calibration instead of calibrating')
+    parser.add_argument('--max-clip', type=_fraction, default=5e-3,
+                        help='--check flags a layer that clips more than this fraction of its '
+                             'values beyond what the calibration data clipped (default: 0.005)')
+    parser.add_argument('--max-underuse', type=_fraction, default=0.0,
+                        help='--check also flags a layer whose 99.99th percentile of |x| is '
+                             'below this fraction of the calibration data\'s, i.e. the data '
+                             'uses few INT8 levels (e.g. 0.5; default: 0, off)')
+    parser.add_argument('--max-shift', type=_fraction, default=0.1,
+                        help='--check flags a layer with more than this share of values on '
+                             'INT8 levels the calibration data rarely used (default: 0.1; '
+                             '0 disables)')
+    parser.add_argument('--json', default=None,
+                        help='--check: write the per-layer coverage as JSON here')
+
+
+def _open_reader(args, frames: int):
+    from fxseg_ros.quant.collect import open_calibration_reader
+
+    return open_calibration_reader(args.data, frames=frames, topic=args.topic, split=args.split,
+                                   conditions=args.conditions)
+
+
+def _model_path(args) -> str:
+    from fxseg_ros import DEMO_MODEL
+
+    return str(args.model or DEMO_MODEL)
+
+
+def _run_check(args) -> int:
+    from fxseg_ros.quant.calibrators import CalibrationResult, check_calibration_model
+    from fxseg_ros.quant.coverage import check_coverage, format_coverage
+
+    calib = CalibrationResult.load(args.check)
+    model = _model_path(args)
+    problem = check_calibration_model(calib, model)
+    if problem:
+        print('WARNING: ' + problem)
+    reader = _open_reader(args, args.frames)
+    start = time.perf_counter()
+    report = check_coverage(model, calib, reader, max_clip=args.max_clip,
+                            max_underuse=args.max_underuse, max_shift=args.max_shift)
+    print(format_coverage(report))
+    print('checked %d frames in %.1f s' % (report.frames, time.perf_counter() - start))
+    if args.json:
+        report.save(args.json)
+    if report.flagged:
+        print('WARNING: data set %s falls outside the calibration %s: %s'
+              % (args.data, args.check, report.reason()))
+        return EXIT_OUT_OF_CALIBRATION
+    print('OK: data set %s is covered by the calibration %s' % (args.data, args.check))
+    return 0
+
+
+def run(args) -> int:
+    if args.data is None:
+        print('error: --data is required (a Cityscapes-layout directory, image folder or bag)')
+        return 2
+    if args.check:
+        return _run_check(args)
+    if not args.out and not args.cache:
+        print('error: give --out calib.json and/or --cache calibration.cache')
+        return 2
+
+    from fxseg_ros.quant.cache import write_calibration_cache
+    from fxseg_ros.quant.calibrators import calibrate
+
+    model = _model_path(args)
+    reader = _open_reader(args, args.frames)
+    start = time.perf_counter()
+    result = calibrate(model, reader, method=args.method, percentile=args.percentile,
+                       num_bins=args.num_bins)
+    seconds = time.perf_counter() - start
+    result.meta.update({'data': str(args.data), 'conditions': args.conditions,
+                        'seconds': round(seconds, 2)})
+    if args.out:
+        result.save(args.out)
+        print('wrote %s (%d tensors, method %s, %d frames, %.1f s)'
+              % (args.out, len(result.amax), result.method, result.frames, seconds))
+    if args.cache:
+        algorithm = args.cache_algorithm or (
+            'EntropyCalibration2' if args.method == 'entropy' else 'MinMaxCalibration')
+        write_calibration_cache(args.cache, result.amax, trt_version=args.trt_version,
+                                algorithm=algorithm)
+        print('wrote TensorRT calibration cache %s (%s)' % (args.cache, algorithm))
+    return 0
