@@ -1,0 +1,67 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+`fxseg demo`: the main job end to end on the CPU.
+
+Generates a demo bag (day and night), calibrates on day frames (entropy), quantizes (Q/DQ INT8
+and mixed precision), builds the FP16-emulated model, evaluates FP32 / FP16 / INT8 / INT8 mixed
+offline, runs the node live on the same bag, prints the article's table and the coverage check's
+night-time warning, and writes the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = 'demo'
+HELP = ('end-to-end demo: demo bag, INT8 calibration and quantization, offline and live '
+        'evaluation, the article\'s table and a report')
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError('expected an integer >= 1, got %s' % text)
+    return value
+
+
+def _rate(text: str):
+    from fxseg_ros.cli.eval import _rate as rate
+
+    return rate(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--out', required=True, help='output folder (bag, models, report)')
+    parser.add_argument('--model', default=None,
+                        help='FP32 bare network graph (default: the packaged demo model)')
+    parser.add_argument('--frames-per-condition', type=_positive_int, default=24,
+                        help='bag frames per lighting condition (default: %(default)s)')
+    parser.add_argument('--calib-frames', type=_positive_int, default=16,
+                        help='day frames used for calibration (default: %(default)s)')
+    parser.add_argument('--seed', type=int, default=7, help='generator seed (default: 7)')
+    parser.add_argument('--heldout-frames', type=_positive_int, default=6,
+                        help='held-out synthetic frames per condition that the mixed-precision '
+                             'search measures its drop on (default: %(default)s)')
+    parser.add_argument('--max-drop', type=float, default=0.5,
+                        help='mIoU budget of the mixed-precision model in points '
+                             '(default: %(default)s)')
+    parser.add_argument('--max-fallback', type=_positive_int, default=4,
+                        help='most layers the mixed-precision search keeps in float '
+                             '(default: %(default)s)')
+    parser.add_argument('--live-rate', type=_rate, default='max',
+                        help='rate of the live run: max (each frame once the node has answered '
+                             'the previous one: nothing dropped, so live and offline accuracy '
+                             'compare frame for frame), recorded (the bag\'s 10 Hz) or Hz '
+                             '(default: %(default)s)')
+    parser.add_argument('--threads', type=int, default=0,
+                        help='ONNX Runtime threads (0: runtime default)')
+    parser.add_argument('--skip-live', action='store_true',
+                        help='skip the live run through the ROS 2 node')
+    parser.add_argument('--force', action='store_true',
+                        help='redo every step even when its output exists')
+
+
+def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.eval.demo import run_demo
+    return run_demo(args)

@@ -1,0 +1,112 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+`fxseg eval`: replay a recorded drive (rosbag2) or a Cityscapes-layout folder through the node's
+pipeline and report accuracy (mIoU, per class, small objects, per condition) and latency per
+stage for one or more models / precisions; `--live` plays the bag into a running node over ROS 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = 'eval'
+HELP = ('evaluate models on a rosbag2 or Cityscapes-layout data set: mIoU, small objects, '
+        'latency per stage; offline replay or live through the node')
+
+
+def _csv(text: str):
+    return [v.strip() for v in text.split(',') if v.strip()]
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError('expected an integer >= 1, got %s' % text)
+    return value
+
+
+def _rate(text: str):
+    if text in ('recorded', 'max'):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected 'recorded', 'max' or a rate in Hz, got %r"
+                                         % text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError('rate must be > 0 Hz, got %s' % text)
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument('--bag', help='rosbag2 directory (or .mcap / .db3 file) to replay')
+    src.add_argument('--data', help='Cityscapes-layout root (leftImg8bit/, gtFine/) to evaluate')
+    parser.add_argument('--split', default='val',
+                        help='split of --data (default: %(default)s)')
+    parser.add_argument('--image-topic', default=None,
+                        help='camera topic in the bag (sensor_msgs/Image or CompressedImage); '
+                             'default: the only camera topic')
+    parser.add_argument('--label-topic', default=None,
+                        help='ground-truth mono8 label topic (default: <camera ns>/labels)')
+    parser.add_argument('--condition-topic', default='/fxseg/condition',
+                        help='std_msgs/String topic with the lighting condition per stamp '
+                             '(default: %(default)s; optional)')
+    parser.add_argument('--model', nargs='+', required=True, metavar='M',
+                        help='models to evaluate: .onnx (bare or deployment graph), '
+                             '.engine/.plan')
+    parser.add_argument('--precision', type=_csv, default=None,
+                        help='comma list naming the precision of each --model in order '
+                             '(e.g. fp32,fp16,int8); with one TensorRT model, the precisions '
+                             'to build it at. Default: read from the model')
+    parser.add_argument('--name', type=_csv, default=None,
+                        help='comma list of display names for the models (default: file names)')
+    parser.add_argument('--backend', choices=('auto', 'onnxruntime', 'tensorrt'), default='auto',
+                        help='runtime backend (default: %(default)s)')
+    parser.add_argument('--threads', type=int, default=0,
+                        help='ONNX Runtime intra-op threads (0: runtime default)')
+    parser.add_argument('--batch', type=_positive_int, default=1,
+                        help='frames per inference call offline (default: %(default)s)')
+    parser.add_argument('--max-frames', type=_positive_int, default=None,
+                        help='stop after this many frames')
+    parser.add_argument('--small-max-pixels', type=_positive_int, default=None,
+                        help='ground-truth components smaller than this many pixels (at the '
+                             'label resolution) count as small objects (default: 0.1%% of the '
+                             'frame)')
+    parser.add_argument('--small-classes', type=_csv, default=None,
+                        help='classes considered for small objects (default: thing classes: '
+                             'pole, traffic light, traffic sign, person, rider, car, truck, '
+                             'bus, train, motorcycle, bicycle)')
+    parser.add_argument('--reference', default=None,
+                        help='name of the run the drop is measured against (default: the '
+                             'first fp32 run, else the first run)')
+    parser.add_argument('--report', default=None,
+                        help='write report.md, metrics.json and plots to this folder')
+    parser.add_argument('--overlays', type=int, default=4,
+                        help='frame / ground truth / prediction overlays where the runs '
+                             'disagree most (default: %(default)s; 0: none)')
+    parser.add_argument('--measure-overhead', action='store_true',
+                        help='first replay the data without metrics, then with them, and report '
+                             'what the metrics add to the replay time')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    live = parser.add_argument_group('live evaluation through the ROS 2 node')
+    live.add_argument('--live', action='store_true',
+                      help='play the bag into segmentation_node over ROS 2 and evaluate the masks '
+                           'it publishes (matched by header stamp); needs --bag and one --model')
+    live.add_argument('--connect', action='store_true',
+                      help='use a node that is already running instead of starting one')
+    live.add_argument('--rate', type=_rate, default='recorded',
+                      help="'recorded', 'max' or a rate in Hz (default: %(default)s)")
+    live.add_argument('--params-file', default=None,
+                      help='ROS parameter file for the started node (default: config/cpu.yaml)')
+    live.add_argument('--mask-topic', default=None,
+                      help='mask topic the node publishes '
+                           '(default: <camera ns>/segmentation/mask)')
+    live.add_argument('--node-timeout', type=float, default=60.0,
+                      help='seconds to wait for the node to come up (default: %(default)s)')
+
+
+def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.eval.cli_runner import run_eval_command
+    return run_eval_command(args)

@@ -1,0 +1,187 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The body of `fxseg eval` (kept out of the parser module so `fxseg --help` stays light).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+from typing import List, Optional, Sequence
+
+from fxseg_ros.data.labels import CLASS_NAMES, TRAIN_ID
+
+LOG = logging.getLogger(__name__)
+
+
+def parse_classes(names: Optional[Sequence[str]]) -> Optional[List[int]]:
+    """Class names or train IDs -> train IDs."""
+    if not names:
+        return None
+    ids = []
+    for n in names:
+        if n.isdigit() and int(n) < len(CLASS_NAMES):
+            ids.append(int(n))
+        elif n in TRAIN_ID:
+            ids.append(TRAIN_ID[n])
+        else:
+            raise ValueError('unknown class %r; classes: %s' % (n, ', '.join(CLASS_NAMES)))
+    return ids
+
+
+def _open_source(args: argparse.Namespace):
+    from fxseg_ros.eval import replay
+
+    if args.bag:
+        return replay.bag_source(args.bag, args.image_topic,
+                                 args.label_topic if args.label_topic else '',
+                                 args.condition_topic, args.max_frames)
+    return replay.cityscapes_source(args.data, args.split, args.max_frames)
+
+
+def format_command(args: argparse.Namespace) -> str:
+    """The `fxseg eval` command line that reproduces `args` (for the report)."""
+    parts = ['fxseg', 'eval']
+    if args.bag:
+        parts += ['--bag', args.bag]
+    else:
+        parts += ['--data', args.data, '--split', args.split]
+    for flag, value in (('--image-topic', args.image_topic), ('--label-topic', args.label_topic),
+                        ('--max-frames', args.max_frames), ('--batch', args.batch),
+                        ('--small-max-pixels', args.small_max_pixels),
+                        ('--reference', args.reference), ('--report', args.report)):
+        if value is None or (flag == '--batch' and value == 1):
+            continue
+        parts += [flag, str(value)]
+    parts += ['--model'] + [str(m) for m in args.model]
+    if args.precision:
+        parts += ['--precision', ','.join(args.precision)]
+    if args.name:
+        parts += ['--name', ','.join(args.name)]
+    if args.backend != 'auto':
+        parts += ['--backend', args.backend]
+    if args.threads:
+        parts += ['--threads', str(args.threads)]
+    if args.live:
+        parts += ['--live', '--rate', str(args.rate)] + (['--connect'] if args.connect else [])
+    if args.measure_overhead:
+        parts.append('--measure-overhead')
+    return ' '.join(shlex.quote(p) for p in parts)
+
+
+def print_summary(metrics, out=None) -> None:
+    """The article's table and the headline numbers on the terminal."""
+    from fxseg_ros.eval.report import article_table, evaluation_rows
+
+    out = out or sys.stdout
+    runs = metrics['runs']
+    ref = metrics.get('reference')
+    print('', file=out)
+    print(article_table(evaluation_rows(metrics),
+                        baseline=next((i for i, r in enumerate(runs) if r['name'] == ref), None)),
+          file=out)
+    ds = metrics['dataset']
+    print('\n%s frames, %s scored, %s without label, rejected %s'
+          % (ds.get('frames'), ds.get('frames_evaluated'), ds.get('frames_unlabelled'),
+             ds.get('frames_rejected') or 0), file=out)
+    for r in runs:
+        small = r['accuracy'].get('small_objects', {})
+        conds = r['accuracy'].get('conditions', {})
+        miou = r['accuracy'].get('miou')
+        parts = ['%s: mIoU %s' % (r['name'], 'n/a (no ground truth)' if miou is None
+                                  else '%.2f' % (100 * miou))]
+        if small.get('miou') is not None:
+            parts.append('small objects %.2f (%d)' % (100 * small['miou'], small['instances']))
+        for c, m in conds.items():
+            if m.get('miou') is not None:
+                parts.append('%s %.2f' % (c, 100 * m['miou']))
+        if r.get('mode') == 'live':
+            parts.append('dropped %s of %s' % (r.get('dropped'), r.get('published')))
+        print('  ' + ', '.join(parts), file=out)
+    t = metrics.get('timing', {})
+    if t.get('metrics_overhead_pct') is not None:
+        print('metrics: %.1f %% of the pipeline time (measured on the metrics thread)'
+              % t['metrics_overhead_pct'], file=out)
+    if t.get('overhead_vs_bare_pct') is not None:
+        print('replay with metrics took %.0f ms, without %.0f ms: %+.1f %%'
+              % (t['wall_ms'], t['bare_wall_ms'], t['overhead_vs_bare_pct']), file=out)
+
+
+def run_eval_command(args: argparse.Namespace) -> int:
+    """`fxseg eval`: returns the exit status."""
+    from fxseg_ros.data.bag import BagError
+    from fxseg_ros.eval import replay
+    from fxseg_ros.eval.report import evaluation_metrics, write_report
+    from fxseg_ros.eval.small_objects import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
+    from fxseg_ros.runtime import RunnerError
+
+    try:
+        small_classes = parse_classes(args.small_classes) or list(DEFAULT_SMALL_CLASSES)
+        specs = replay.default_run_specs(args.model, args.precision, args.name, args.backend,
+                                         args.threads)
+        if args.live and not args.bag:
+            raise replay.EvalError('--live plays a bag: give --bag')
+        source = _open_source(args)
+        bare = None
+        if args.measure_overhead:
+            if not args.bag and not args.data:
+                raise replay.EvalError('--measure-overhead needs --bag or --data')
+            bare = replay.evaluate(_open_source(args), specs, batch=args.batch,
+                                   collect_metrics=False, overlays=0,
+                                   progress=not args.no_progress)
+            source = _open_source(args)
+        evaluation = replay.evaluate(
+            source, specs, batch=args.batch,
+            small_max_pixels=args.small_max_pixels or DEFAULT_MAX_PIXELS,
+            small_classes=small_classes, overlays=args.overlays, reference=args.reference,
+            progress=not args.no_progress)
+        if bare is not None:
+            t = evaluation.timing
+            t['bare_wall_ms'] = bare.timing['wall_ms']
+            t['bare_pipeline_ms'] = bare.timing['pipeline_ms']
+            t['overhead_vs_bare_pct'] = 100.0 * (t['wall_ms'] / bare.timing['wall_ms'] - 1.0)
+        live_runs = []
+        if args.live:
+            from fxseg_ros.ros.live import LiveOptions, run_live
+
+            for spec in specs:
+                options = LiveOptions(
+                    bag=args.bag, image_topic=evaluation.dataset.get('image_topic'),
+                    label_topic=evaluation.dataset.get('label_topic'),
+                    condition_topic=evaluation.dataset.get('condition_topic'),
+                    model=spec.model, precision=spec.precision, name=spec.name,
+                    backend=spec.backend, threads=spec.threads, rate=args.rate,
+                    connect=args.connect, params_file=args.params_file,
+                    mask_topic=args.mask_topic, node_timeout_s=args.node_timeout,
+                    max_frames=args.max_frames,
+                    small_max_pixels=args.small_max_pixels or DEFAULT_MAX_PIXELS,
+                    small_classes=small_classes, progress=not args.no_progress)
+                live_runs.append(run_live(options))
+                if args.connect:
+                    break  # one running node, one model
+    except (replay.EvalError, BagError, RunnerError, ValueError, FileNotFoundError) as err:
+        print('fxseg eval: error: %s' % err, file=sys.stderr)
+        return 2
+    except ImportError as err:
+        print('fxseg eval: error: %s (live evaluation needs ROS 2: pip install .[ros] or source '
+              'a ROS 2 installation)' % err, file=sys.stderr)
+        return 2
+    except RuntimeError as err:
+        from fxseg_ros.ros.live import LiveEvalError
+        if not isinstance(err, LiveEvalError):
+            raise
+        print('fxseg eval: live evaluation failed: %s' % err, file=sys.stderr)
+        return 3
+    if args.report:
+        paths = write_report(evaluation, args.report, live_runs=live_runs,
+                             command=format_command(args))
+        metrics = json.loads(paths['metrics'].read_text())
+        print_summary(metrics)
+        print('\nreport: %s' % paths['report'])
+    else:
+        print_summary(evaluation_metrics(evaluation, live_runs))
+    return 0

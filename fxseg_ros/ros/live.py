@@ -1,0 +1,458 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Live evaluation: play a bag's camera topic into a running `segmentation_node` over ROS 2 and
+score the masks it publishes, matched by header stamp.
+
+The player publishes each frame as a live camera would, with `header.stamp` set to the publish
+time (so the node's stamp-age checks and end-to-end figures mean what they mean on a vehicle),
+and remembers which recorded frame each stamp carries. The node answers on
+`<camera ns>/segmentation/mask` with the same header; the collector scores each mask against the
+frame's ground truth as it arrives (memory bounded by the frames in flight), measures the
+end-to-end time from publish to mask receipt (through DDS both ways), and counts frames the node
+never answered as dropped.
+
+Rates: 'recorded' keeps the bag's timing, a number plays at that many Hz, and 'max' plays each
+frame as soon as the mask of the previous one is back (closed loop: the node's full speed
+without queueing, so nothing is dropped by design).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+
+LOG = logging.getLogger(__name__)
+
+#: Node name of the node this module starts (so it never collides with a running one).
+LIVE_NODE_NAME = 'fxseg_live_eval_node'
+
+
+class LiveEvalError(RuntimeError):
+    """Live evaluation could not run; the message says why (with the node's log tail)."""
+
+
+@dataclass
+class LiveOptions:
+    """What `run_live` plays, into which node, at what rate."""
+
+    bag: str
+    model: Optional[str] = None
+    image_topic: Optional[str] = None
+    label_topic: Optional[str] = ''
+    condition_topic: Optional[str] = None
+    precision: Optional[str] = None
+    name: Optional[str] = None
+    backend: str = 'auto'
+    threads: int = 0
+    rate: object = 'recorded'
+    connect: bool = False
+    params_file: Optional[str] = None
+    params: Dict[str, object] = field(default_factory=dict)
+    mask_topic: Optional[str] = None
+    node_timeout_s: float = 60.0
+    frame_timeout_s: float = 5.0
+    max_frames: Optional[int] = None
+    small_max_pixels: Optional[int] = None
+    small_classes: Optional[Sequence[int]] = None
+    progress: bool = True
+    log_path: Optional[str] = None
+
+
+def default_params_file() -> Optional[Path]:
+    """config/cpu.yaml of the source tree, else of the installed share folder."""
+    import fxseg_ros
+
+    candidates = [Path(fxseg_ros.__file__).resolve().parent.parent / 'config' / 'cpu.yaml',
+                  Path(sys.prefix) / 'share' / 'fxseg_ros' / 'config' / 'cpu.yaml']
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def _yaml_value(v) -> str:
+    import json
+
+    return json.dumps(v)  # JSON scalars and lists are valid YAML flow values
+
+
+def write_override_params(path: Path, values: Dict[str, object]) -> Path:
+    """A ROS parameter file applying `values` to any node name."""
+    lines = ['/**:', '  ros__parameters:']
+    lines += ['    %s: %s' % (k, _yaml_value(v)) for k, v in values.items()]
+    path.write_text('\n'.join(lines) + '\n')
+    return path
+
+
+class NodeProcess:
+    """`segmentation_node` in a child process, stopped with SIGINT like `ros2 launch` does."""
+
+    def __init__(self, params_files: Sequence[Path], log_path: Path,
+                 node_name: str = LIVE_NODE_NAME, env: Optional[Dict[str, str]] = None):
+        self.log_path = Path(log_path)
+        cmd = [sys.executable, '-m', 'fxseg_ros.ros.node', '--ros-args',
+               '-r', '__node:=%s' % node_name]
+        for p in params_files:
+            cmd += ['--params-file', str(p)]
+        self.cmd = cmd
+        self.node_name = node_name
+        self._log = open(self.log_path, 'wb')
+        LOG.info('starting %s', ' '.join(cmd))
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=env or os.environ.copy())
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, lines: int = 25) -> str:
+        try:
+            text = self.log_path.read_text(errors='replace').splitlines()
+        except OSError:
+            return ''
+        return '\n'.join(text[-lines:])
+
+    def stop(self, timeout_s: float = 15.0) -> int:
+        if self.alive():
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                LOG.warning('node did not stop within %.0f s after SIGINT; terminating',
+                            timeout_s)
+                self.proc.terminate()
+                try:
+                    self.proc.wait(5.0)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+def _to_ros_image(msg, Image, CompressedImage, stamp):
+    """rosbags message -> rclpy message with a new stamp (same pixels, frame_id, encoding)."""
+    if hasattr(msg, 'format'):
+        out = CompressedImage()
+        out.format = msg.format
+    else:
+        out = Image()
+        out.height, out.width = int(msg.height), int(msg.width)
+        out.encoding = msg.encoding
+        out.is_bigendian = int(msg.is_bigendian)
+        out.step = int(msg.step)
+    out.header.frame_id = msg.header.frame_id
+    out.header.stamp = stamp
+    out.data = np.asarray(msg.data, dtype=np.uint8).tobytes()
+    return out
+
+
+class _InFlight:
+    __slots__ = ('labels', 'condition', 't_pub', 'recorded_stamp')
+
+    def __init__(self, labels, condition, t_pub, recorded_stamp):
+        self.labels = labels
+        self.condition = condition
+        self.t_pub = t_pub
+        self.recorded_stamp = recorded_stamp
+
+
+def run_live(options: LiveOptions) -> Dict[str, object]:
+    """
+    Play the bag into the node and score its masks. Returns a metrics.json run entry.
+
+    Starts `segmentation_node` (config/cpu.yaml plus overrides for the model, camera topic,
+    input type and frame size) unless options.connect is set.
+    """
+    from fxseg_ros.data.bag import BagFrameReader, CONDITION_TOPIC, camera_namespace_of
+    from fxseg_ros.eval.models import describe_model
+
+    reader = BagFrameReader(options.bag, image_topic=options.image_topic,
+                            label_topic=options.label_topic,
+                            condition_topic=options.condition_topic or CONDITION_TOPIC,
+                            max_frames=options.max_frames)
+    image_topic = reader.image_topic
+    mask_topic = options.mask_topic or camera_namespace_of(image_topic).rstrip('/') \
+        + '/segmentation/mask'
+    # The first frame's size builds the node's deployment graph, as offline.
+    frames_it = iter(reader)
+    first = next(frames_it, None)
+    frames_it.close()
+    if first is None:
+        raise LiveEvalError('bag %s has no frames on %s' % (options.bag, image_topic))
+    frame_hw = first.bgr().shape[:2]
+    if not options.connect and not options.model:
+        raise LiveEvalError('give the model the node should run (or --connect)')
+    model_info = describe_model(options.model, options.precision) if options.model else {}
+
+    # Large frames between processes: Fast DDS's LARGE_DATA builtin transports (shared memory
+    # on one host) unless the caller chose transports; applied to the node and to our own
+    # participant only, not left in this process's environment.
+    transport = os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+    env = dict(os.environ, FASTDDS_BUILTIN_TRANSPORTS=transport)
+    tmp = Path(tempfile.mkdtemp(prefix='fxseg_live_'))
+    node_proc = None
+    try:
+        if not options.connect:
+            base = Path(options.params_file) if options.params_file else default_params_file()
+            overrides = {
+                'model': str(Path(options.model).resolve()),
+                'camera_topics': [image_topic],
+                'input_type': 'compressed' if reader.compressed else 'raw',
+                'camera_width': int(frame_hw[1]), 'camera_height': int(frame_hw[0]),
+                'threads': int(options.threads),
+                # Reliable delivery: the evaluation scores every frame it plays.
+                'qos': 'reliable',
+                'qos_depth': 2,
+            }
+            if options.backend != 'auto':
+                overrides['backend'] = options.backend
+            if options.precision in ('fp32', 'fp16', 'int8'):
+                overrides['precision'] = options.precision
+            overrides.update(options.params)
+            files = ([base] if base else []) + [
+                write_override_params(tmp / 'overrides.yaml', overrides)]
+            log_path = Path(options.log_path) if options.log_path else tmp / 'node.log'
+            node_proc = NodeProcess(files, log_path, env=env)
+        session = _LiveSession(options, reader, image_topic, mask_topic, node_proc, transport)
+        try:
+            session.wait_for_node()
+            session.play()
+        finally:
+            session.close()
+    finally:
+        status = node_proc.stop() if node_proc is not None else None
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    counts = session.counts
+    summary = session.e2e.summary()
+    name = options.name or (Path(options.model).stem if options.model else 'node')
+    dropped = session.published - counts['received']
+    result = {
+        'name': name,
+        'offline_run': name,
+        'model': str(options.model) if options.model else None,
+        'precision': model_info.get('precision', options.precision),
+        'backend': session.runner_diag.get('backend') or options.backend,
+        'weight_bytes': model_info.get('weight_bytes'),
+        'mode': 'live',
+        'rate': str(options.rate),
+        'image_topic': image_topic,
+        'mask_topic': mask_topic,
+        'frames': session.published,
+        'published': session.published,
+        'received': counts['received'],
+        'dropped': dropped,
+        'unmatched_masks': counts['unmatched_masks'],
+        'wall_s': session.wall_s,
+        'fps': (counts['received'] / session.wall_s) if session.wall_s > 0 else None,
+        'end_to_end_ms': summary,
+        'latency_ms': {'end_to_end': dict(summary, count=session.e2e.count)},
+        'accuracy': session.acc.compute(),
+        'node_diagnostics': dict(session.node_diag),
+        'node_runner': dict(session.runner_diag),
+        'node_exit_status': status,
+        'dds_transport': transport,
+    }
+    LOG.info('live: %d published, %d masks, %d dropped, end-to-end p50 %.1f ms',
+             session.published, counts['received'], dropped, summary['p50'])
+    return result
+
+
+class _LiveSession:
+    """The player / collector ROS node of one live run (its own rclpy context)."""
+
+    def __init__(self, options: LiveOptions, reader, image_topic: str, mask_topic: str,
+                 node_proc: Optional[NodeProcess], transport: str):
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from rclpy.context import Context
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import CompressedImage, Image
+
+        from fxseg_ros.eval.accumulate import AccuracyAccumulator
+        from fxseg_ros.eval.small_objects import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
+        from fxseg_ros.pipeline.stats import LatencyWindow
+
+        self.options = options
+        self.reader = reader
+        self.image_topic = image_topic
+        self.mask_topic = mask_topic
+        self.node_proc = node_proc
+        self._Image, self._CompressedImage = Image, CompressedImage
+        self.acc = AccuracyAccumulator(
+            small_max_pixels=options.small_max_pixels or DEFAULT_MAX_PIXELS,
+            small_classes=options.small_classes or DEFAULT_SMALL_CLASSES)
+        self.e2e = LatencyWindow(size=max(len(reader), 1))
+        self.lock = threading.Lock()
+        self.inflight: Dict[int, _InFlight] = {}
+        self.answered = threading.Event()
+        self.ready = threading.Event()
+        self.counts = {'received': 0, 'unmatched_masks': 0, 'scored': 0}
+        self.node_diag: Dict[str, str] = {}
+        self.published = 0
+        self.wall_s = 0.0
+
+        self.runner_diag: Dict[str, str] = {}
+        self.ctx = Context()
+        saved = os.environ.get('FASTDDS_BUILTIN_TRANSPORTS')
+        os.environ['FASTDDS_BUILTIN_TRANSPORTS'] = transport
+        try:  # the participant reads the variable when it is created
+            rclpy.init(context=self.ctx)
+            self.node = rclpy.create_node('fxseg_live_player_%d' % os.getpid(),
+                                          context=self.ctx)
+        finally:
+            if saved is None:
+                del os.environ['FASTDDS_BUILTIN_TRANSPORTS']
+            else:
+                os.environ['FASTDDS_BUILTIN_TRANSPORTS'] = saved
+        self.executor = SingleThreadedExecutor(context=self.ctx)
+        self.executor.add_node(self.node)
+        reliable = QoSProfile(depth=5, history=HistoryPolicy.KEEP_LAST,
+                              reliability=ReliabilityPolicy.RELIABLE,
+                              durability=DurabilityPolicy.VOLATILE)
+        self.pub = self.node.create_publisher(
+            CompressedImage if reader.compressed else Image, image_topic, reliable)
+        self.mask_sub = self.node.create_subscription(
+            Image, mask_topic, self._on_mask,
+            QoSProfile(depth=50, history=HistoryPolicy.KEEP_LAST,
+                       reliability=ReliabilityPolicy.RELIABLE))
+        self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
+        self.spin = threading.Thread(target=self.executor.spin, name='live_eval_spin',
+                                     daemon=True)
+        self.spin.start()
+
+    # Callbacks (executor thread) ---------------------------------------------------------------
+    def _on_mask(self, msg) -> None:
+        t = time.monotonic()
+        stamp = msg.header.stamp.sec * 1000000000 + msg.header.stamp.nanosec
+        with self.lock:
+            entry = self.inflight.pop(stamp, None)
+            if entry is None:
+                self.counts['unmatched_masks'] += 1
+                return
+            self.counts['received'] += 1
+        self.e2e.add((t - entry.t_pub) * 1e3)
+        if entry.labels is not None:
+            h, w, step = msg.height, msg.width, msg.step
+            pred = np.frombuffer(bytes(msg.data), np.uint8).reshape(h, step)[:, :w]
+            self.acc.update(entry.labels, pred, entry.condition)
+            self.counts['scored'] += 1
+        self.answered.set()
+
+    def _on_diagnostics(self, msg) -> None:
+        for st in msg.status:
+            ours = self.node_proc is None or st.name.startswith(self.node_proc.node_name + ':')
+            if ours and st.name.endswith(': inference'):
+                self.runner_diag = {kv.key: kv.value for kv in st.values}
+                if st.level == b'\x00':
+                    self.ready.set()
+            if st.name == self.mask_topic:
+                self.node_diag = {kv.key: kv.value for kv in st.values}
+
+    # Main thread --------------------------------------------------------------------------------
+    def wait_for_node(self) -> None:
+        """Until the node runs (model loaded: its first OK diagnostics) and topics matched."""
+        opts = self.options
+        deadline = time.monotonic() + opts.node_timeout_s
+        while time.monotonic() < deadline:
+            self._check_node('during start-up')
+            # Both directions matched: our frames reach the node, its masks reach us.
+            matched = self.pub.get_subscription_count() > 0 and self._mask_publishers() > 0
+            if matched and (self.ready.is_set() or opts.connect):
+                return
+            time.sleep(0.05)
+        tail = self.node_proc.log_tail() if self.node_proc else ''
+        raise LiveEvalError(
+            'no segmentation node %s %s -> %s within %.0f s%s'
+            % ('answering on' if opts.connect else 'came up on', self.image_topic,
+               self.mask_topic, opts.node_timeout_s,
+               (':\n' + tail) if tail else ' (is it running, in the same ROS_DOMAIN_ID?)'))
+
+    def _mask_publishers(self) -> int:
+        count = getattr(self.mask_sub, 'get_publisher_count', None)
+        if count is not None:
+            return count()
+        # rclpy before Iron: the graph only; give the subscription a moment to match.
+        found = self.node.count_publishers(self.mask_topic)
+        if found:
+            time.sleep(0.2)
+        return found
+
+    def _check_node(self, when: str) -> None:
+        if self.node_proc is not None and not self.node_proc.alive():
+            raise LiveEvalError('segmentation_node exited with status %s %s:\n%s'
+                                % (self.node_proc.proc.returncode, when,
+                                   self.node_proc.log_tail()))
+
+    def play(self) -> None:
+        """Publish every frame at the chosen rate, then wait for the last masks."""
+        opts = self.options
+        rate = opts.rate
+        bar = None
+        if opts.progress:
+            from tqdm import tqdm
+            bar = tqdm(total=len(self.reader), unit='frame', desc='live', dynamic_ncols=True)
+        t_start = time.monotonic()
+        first_stamp = None
+        try:
+            for i, frame in enumerate(self.reader):
+                self._check_node('during playback')
+                if rate == 'recorded':
+                    first_stamp = frame.stamp_ns if first_stamp is None else first_stamp
+                    delay = t_start + (frame.stamp_ns - first_stamp) * 1e-9 - time.monotonic()
+                elif rate == 'max':
+                    delay = 0.0
+                else:
+                    delay = t_start + i / float(rate) - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                stamp = self.node.get_clock().now()
+                msg = _to_ros_image(frame.msg, self._Image, self._CompressedImage,
+                                    stamp.to_msg())
+                self.answered.clear()
+                with self.lock:
+                    self.inflight[stamp.nanoseconds] = _InFlight(
+                        frame.labels, frame.condition, time.monotonic(), frame.stamp_ns)
+                self.pub.publish(msg)
+                self.published += 1
+                if rate == 'max':
+                    self.answered.wait(opts.frame_timeout_s)
+                self._expire(opts.frame_timeout_s)
+                if bar is not None:
+                    bar.update(1)
+            end = time.monotonic() + opts.frame_timeout_s
+            while time.monotonic() < end:
+                with self.lock:
+                    if not self.inflight:
+                        break
+                time.sleep(0.01)
+            self.wall_s = time.monotonic() - t_start
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _expire(self, timeout_s: float) -> None:
+        """Forget frames the node has not answered within timeout_s (they count as dropped)."""
+        now = time.monotonic()
+        with self.lock:
+            for k in [k for k, v in self.inflight.items() if now - v.t_pub > timeout_s]:
+                del self.inflight[k]
+
+    def close(self) -> None:
+        import rclpy
+
+        self.executor.shutdown(timeout_sec=1.0)
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.ctx)
+        self.spin.join(timeout=2.0)

@@ -1,0 +1,69 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""`fxseg demo` end to end on a tiny network: every step, the table, the warning, the report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fxseg_ros.cli.main import main
+
+pytest.importorskip('rclpy', reason='the demo runs the node live (pip install .[ros])')
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+
+def test_demo_runs_every_step(tmp_path, tiny_net, capsys):
+    out = tmp_path / 'demo'
+    rc = main(['demo', '--out', str(out), '--model', str(tiny_net), '--frames-per-condition',
+               '2', '--calib-frames', '2', '--heldout-frames', '1', '--max-fallback', '1'])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    for step in range(1, 9):
+        assert '[%d/8]' % step in printed
+    metrics = json.loads((out / 'report' / 'metrics.json').read_text())
+    names = [r['name'] for r in metrics['runs']]
+    assert names == ['FP32', 'FP16 (emulated)', 'INT8 entropy', 'INT8 mixed', 'INT8 entropy']
+    fp32, fp16, int8, mixed, live = metrics['runs']
+    assert [r['precision'] for r in metrics['runs']] == ['fp32', 'fp16', 'int8', 'mixed', 'int8']
+    # The INT8 model stores int8 weights: about a quarter of the FP32 bytes.
+    assert int8['weight_bytes'] < 0.4 * fp32['weight_bytes']
+    assert fp16['weight_bytes'] == pytest.approx(fp32['weight_bytes'] / 2, rel=0.01)
+    assert live['mode'] == 'live' and live['dropped'] == 0 and live['received'] == 4
+    assert abs(live['live_vs_offline_miou_points']) < 0.5
+    assert set(fp32['accuracy']['conditions']) == {'day', 'night'}
+    # The table is printed, with the coverage check's verdict on the night frames.
+    assert '| FP32 | ' in printed and 'baseline' in printed
+    assert 'night frames' in printed
+    assert metrics['coverage_night']['frames'] == 2
+    assert (out / 'calibration.cache').read_text().startswith('TRT-')
+    assert (out / 'report' / 'report.md').is_file()
+    assert (out / 'models' / 'int8_entropy.onnx').is_file()
+
+
+def test_demo_reuses_outputs_only_for_the_same_model(tmp_path, tiny_net):
+    from conftest import make_tiny_net
+
+    from fxseg_ros.cli.main import build_parser
+    from fxseg_ros.eval.demo import _forget_stale_outputs
+
+    out = tmp_path / 'demo'
+    (out / 'bag').mkdir(parents=True)
+    args = build_parser().parse_args(['demo', '--out', str(out)])
+    _forget_stale_outputs(out, args, tiny_net)  # outputs of unknown origin go
+    assert not (out / 'bag').exists()
+    (out / 'bag').mkdir()
+    (out / 'models').mkdir()
+    (out / 'models' / 'int8_entropy.onnx').write_text('x')
+    (out / 'calib_day_entropy.json').write_text('{}')
+    _forget_stale_outputs(out, args, tiny_net)  # same model and settings: kept
+    assert (out / 'models' / 'int8_entropy.onnx').exists() and (out / 'bag').exists()
+    other = make_tiny_net(tmp_path / 'other.onnx', seed=5)
+    _forget_stale_outputs(out, args, other)  # another model: calibration and models go
+    assert not (out / 'models').exists() and not (out / 'calib_day_entropy.json').exists()
+    assert (out / 'bag').exists()
+    args.seed += 1
+    _forget_stale_outputs(out, args, other)  # another drive: the bag goes too
+    assert not (out / 'bag').exists()
