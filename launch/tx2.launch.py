@@ -1,0 +1,29 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+segmentation_node on the tx2 platform, over config/tx2.yaml.
+
+Jetson TX2: TensorRT FP16 engine <share>/fxseg_ros/engines/tx2_fp16.engine,
+built from the demo model on the first start when missing (several minutes).
+
+    ros2 launch fxseg_ros tx2.launch.py camera_topics:='[/cam_front/image_raw]'
+
+Takes the arguments of segmentation.launch.py except platform (camera_topics, model, engine,
+params_file, namespace, log_level, use_sim_time, large_data).
+"""
+
+from launch import LaunchDescription
+from launch.actions import IncludeLaunchDescription
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.substitutions import PathJoinSubstitution
+from launch_ros.substitutions import FindPackageShare
+
+
+def generate_launch_description():
+    segmentation = PathJoinSubstitution(
+        [FindPackageShare('fxseg_ros'), 'launch', 'segmentation.launch.py'])
+    return LaunchDescription([
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(segmentation),
+            launch_arguments={'platform': 'tx2'}.items()),
+    ])

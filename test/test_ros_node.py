@@ -1,0 +1,471 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+segmentation_node as its own process with config/cpu.yaml and the demo model, driven over DDS.
+
+A probe in the test process (rclpy, its own context) publishes generated frames with ground truth
+on two camera topics and collects masks, colour masks, label tables and diagnostics. Every wait
+has a timeout; nothing sleeps a fixed time. DDS traffic stays on this run's ROS_DOMAIN_ID
+(test/conftest.py) and on this host.
+"""
+
+from __future__ import annotations
+
+import array
+import signal
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+rclpy = pytest.importorskip('rclpy', reason='rclpy (ROS 2) is not installed')
+
+from sensor_msgs.msg import CompressedImage  # noqa: E402
+
+from fxseg_ros.data.labels import CLASS_NAMES, palette_rgb  # noqa: E402
+from fxseg_ros.data.synth import SceneGenerator  # noqa: E402
+from fxseg_ros.pipeline.convert import image_to_bgr  # noqa: E402
+from fxseg_ros.pipeline.pipeline import SegmentationPipeline  # noqa: E402
+from fxseg_ros.ros.probe import (  # noqa: E402
+    SegmentationProbe, mask_array, start_node, status_dict, to_stamp)
+from fxseg_ros.runtime import create_runner  # noqa: E402
+
+pytestmark = pytest.mark.ros
+
+CONFIG = Path(__file__).resolve().parents[1] / 'config' / 'cpu.yaml'
+TOPICS = ['/fxseg_test/cam_front/image_raw', '/fxseg_test/cam_left/image_raw']
+MASK_STATUS = ['/fxseg_test/cam_front/segmentation/mask', '/fxseg_test/cam_left/segmentation/mask']
+COMPRESSED_TOPIC = '/fxseg_test/cam_rear/image_raw/compressed'
+#: Frames the node serves in these tests: a little slower than real time is fine on 2 busy cores
+WAIT_S = 20.0
+
+
+class RunningNode:
+    """A node process, its log file and the probe that talks to it."""
+
+    def __init__(self, proc, log_path: Path, probe: SegmentationProbe):
+        self.proc = proc
+        self.log_path = log_path
+        self.probe = probe
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors='replace')
+
+    def status(self, camera: int = 0, predicate=None, timeout: float = WAIT_S):
+        """The next camera status (after now) that satisfies predicate(values)."""
+        after = len(self.probe.diagnostics)
+        name = MASK_STATUS[camera]
+
+        def match(array_msg):
+            values = status_dict(array_msg, name)
+            return values is not None and (predicate is None or predicate(values))
+
+        def check():
+            return any(match(m) for m in self.probe.diagnostics[after:])
+
+        assert self.probe.wait_until(check, timeout), 'no diagnostics for %s; node log:\n%s' % (
+            name, self.log()[-3000:])
+        for msg in self.probe.diagnostics[after:]:
+            if match(msg):
+                return status_dict(msg, name), msg
+
+
+def _start(tmp_path: Path, name: str, params: dict, topics, input_type='raw'):
+    log_path = tmp_path / (name + '.log')
+    log_file = open(log_path, 'w')
+    proc = start_node(CONFIG, params, env={'FXSEG_CACHE_DIR': str(tmp_path / 'cache')},
+                      log_file=log_file)
+    log_file.close()
+    probe = SegmentationProbe(topics, input_type=input_type)
+    node = RunningNode(proc, log_path, probe)
+    frame = np.full((720, 1280, 3), 128, np.uint8)
+    if input_type == 'raw':
+        def make_msg():
+            return probe.frame_message(frame, 'bgr8', 'handshake')
+    else:
+        data = cv2.imencode('.png', frame)[1].tobytes()
+
+        def make_msg():
+            return _compressed(probe, data, 'png')
+    ready = probe.wait_for_subscribers(60.0) and all(
+        probe.handshake(camera, make_msg, 60.0) for camera in range(len(topics)))
+    if not ready:
+        probe.close()
+        proc.kill()
+        pytest.fail('the node did not answer within 60 s; log:\n' + node.log()[-3000:])
+    return node
+
+
+def _stop(node: RunningNode) -> None:
+    node.probe.close()
+    if node.proc.poll() is None:
+        node.proc.send_signal(signal.SIGINT)
+        try:
+            node.proc.wait(timeout=15)
+        except Exception:
+            node.proc.kill()
+            raise
+
+
+@pytest.fixture(scope='module')
+def large_data():
+    """Both sides on Fast DDS LARGE_DATA (shared memory), as the launch files set it."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope='module')
+def node(demo_model, tmp_path_factory, large_data):
+    running = _start(tmp_path_factory.mktemp('node'), 'segmentation_node', {
+        'model': str(demo_model), 'camera_topics': TOPICS, 'diagnostics_period_s': 0.25,
+        'max_stamp_age_s': 5.0, 'max_stamp_future_s': 1.0}, TOPICS)
+    yield running
+    _stop(running)
+
+
+@pytest.fixture(scope='module')
+def reference(demo_model):
+    """The same model in this process: what the node must publish for a frame."""
+    runner = create_runner(str(demo_model), threads=1)
+    with runner:
+        pipeline = SegmentationPipeline(runner)
+        yield lambda frame: pipeline.process([frame]).labels[0]
+
+
+@pytest.fixture(scope='module')
+def scenes():
+    generator = SceneGenerator(seed=3)
+    return [generator.generate(i, c) for i, c in enumerate(('day', 'dusk', 'day', 'night'))]
+
+
+def check_mask(msg, sent, size_wh):
+    """The mask carries the input header unchanged and is mono8 at the frame's size."""
+    assert msg is not None, 'no mask arrived'
+    assert msg.header.stamp == sent.header.stamp and msg.header.frame_id == sent.header.frame_id
+    assert (msg.width, msg.height) == size_wh and msg.encoding == 'mono8'
+    assert msg.step == msg.width and len(msg.data) == msg.width * msg.height
+    return mask_array(msg)
+
+
+def agreement(a, b):
+    return float(np.mean(a == b))
+
+
+def send(node, camera, frame, encoding='bgr8', frame_id=None, stamp=None):
+    msg = node.probe.frame_message(frame, encoding, frame_id or 'cam%d_optical' % camera, stamp)
+    node.probe.publish(camera, msg)
+    return msg
+
+
+def send_and_check(node, reference, camera, frame, encoding='bgr8'):
+    """Publish a good frame, wait for its mask, check it against the in-process result."""
+    msg = send(node, camera, frame, encoding)
+    mask = node.probe.wait_for_mask(camera, time_ns(msg), WAIT_S)
+    labels = check_mask(mask, msg, (frame.shape[1], frame.shape[0]))
+    expected = reference(image_to_bgr(msg))
+    assert agreement(labels, expected) > 0.999
+    return labels
+
+
+def time_ns(msg):
+    return msg.header.stamp.sec * 1000000000 + msg.header.stamp.nanosec
+
+
+# Good frames ------------------------------------------------------------------------------------
+def test_masks_of_two_cameras_match_the_ground_truth(node, reference, scenes):
+    sent = []
+    for camera, (frame, truth) in enumerate(scenes[:2]):
+        if camera == 1:  # another resolution: the node resizes on the host
+            frame = cv2.resize(frame, (960, 540), interpolation=cv2.INTER_AREA)
+            truth = cv2.resize(truth, (960, 540), interpolation=cv2.INTER_NEAREST)
+        sent.append((camera, send(node, camera, frame), frame, truth))
+    for camera, msg, frame, truth in sent:
+        mask = node.probe.wait_for_mask(camera, time_ns(msg), WAIT_S)
+        labels = check_mask(mask, msg, (frame.shape[1], frame.shape[0]))
+        assert agreement(labels, reference(frame)) > 0.999
+        valid = truth != 255
+        accuracy = agreement(labels[valid], truth[valid])
+        majority = np.bincount(truth[valid]).max() / valid.sum()
+        assert accuracy > max(0.6, majority + 0.2), (accuracy, majority)
+
+
+def test_diagnostics_report_every_stage(node, reference, scenes):
+    for frame, _ in scenes[:3]:
+        send_and_check(node, reference, 0, frame)
+    values, array_msg = node.status(0, lambda v: int(v['frames_published']) >= 3)
+    for stage in ('transport', 'queue', 'convert', 'preprocess', 'upload', 'inference',
+                  'download', 'postprocess', 'publish', 'node', 'e2e', 'overhead'):
+        for p in ('p50', 'p95', 'p99', 'max'):
+            assert '%s_ms_%s' % (stage, p) in values, (stage, p)
+    p50 = {s: float(values[s + '_ms_p50']) for s in ('inference', 'node', 'e2e', 'convert')}
+    assert 0 < p50['inference'] < 2000 and 0 <= p50['convert'] < 100
+    assert p50['inference'] <= p50['node'] + 1e-3 and p50['node'] <= p50['e2e'] + 1e-3
+    assert 0 <= float(values['overhead_ms_p50']) <= p50['e2e']
+    assert float(values['e2e_ms_p50']) <= float(values['e2e_ms_p95']) <= \
+        float(values['e2e_ms_max'])
+    for key in ('frame_rate_node', 'frame_rate_msg', 'current_delay_from_realtime_ms',
+                'mean_abs_jitter_msg', 'total_dropped_frames', 'input_fps', 'output_fps',
+                'frames_dropped', 'frames_rejected', 'rejected_truncated'):
+        assert key in values, key
+    assert values['resolution'] == '1280x720' and values['encoding'] == 'bgr8'
+    assert values['frame_id'] == 'cam0_optical'
+    assert values['_level'] in ('0', '1', '2') and values['_message']
+    runner = status_dict(array_msg, 'segmentation_node: inference')
+    assert runner['backend'] == 'onnxruntime' and runner['_level'] == '0'
+    assert int(runner['batches']) >= 3
+
+
+def test_labels_are_latched_and_a_parameter(node):
+    assert node.probe.wait_until(lambda: len(node.probe.labels) == 2, WAIT_S)
+    table = yaml.safe_load(node.probe.labels[TOPICS[0]])
+    assert [entry['name'] for entry in table['labels']] == list(CLASS_NAMES)
+    assert table['labels'][13]['color'] == [0, 0, 142] and table['ignore_label'] == 255
+    values = node.probe.get_parameters('/segmentation_node',
+                                       ['label_names', 'label_colors', 'camera_topics'])
+    assert values['label_names'] == list(CLASS_NAMES)
+    assert values['label_colors'][0] == '#804080'
+    assert values['camera_topics'] == TOPICS
+
+
+def test_color_mask_only_while_subscribed(node, reference, scenes):
+    frame = scenes[2][0]
+    send_and_check(node, reference, 1, frame)
+    values, _ = node.status(1)
+    assert values['color_masks_published'] == '0'
+    node.probe.subscribe_color(TOPICS[1])
+    deadline = time.monotonic() + WAIT_S
+    color = None
+    while color is None and time.monotonic() < deadline:  # until the subscription matched
+        msg = send(node, 1, frame)
+        node.probe.wait_for_mask(1, time_ns(msg), WAIT_S)
+        color = node.probe.wait_for_color_mask(1, time_ns(msg), 0.5)
+    assert color is not None and color.encoding == 'rgb8'
+    labels = mask_array(node.probe.masks[(TOPICS[1], time_ns(msg))])
+    np.testing.assert_array_equal(mask_array(color), palette_rgb()[labels])
+
+
+def test_live_parameters_and_batching(node, reference, scenes):
+    results = node.probe.set_parameters('/segmentation_node', {
+        'model': '/tmp/other.onnx', 'latency_budget_ms': -1.0, 'batch_wait_ms': 900.0})
+    (model_ok, model_reason), (budget_ok, budget_reason), (wait_ok, _) = results
+    assert not model_ok and 'read-only' in model_reason
+    assert not budget_ok and 'latency_budget_ms' in budget_reason
+    assert wait_ok
+    try:
+        # the first frame waits (up to 0.9 s) for the other camera's: one batch of two
+        msgs = [send(node, camera, scenes[camera][0]) for camera in (0, 1)]
+        for camera, msg in enumerate(msgs):
+            mask = node.probe.wait_for_mask(camera, time_ns(msg), WAIT_S)
+            labels = check_mask(mask, msg, (1280, 720))
+            assert agreement(labels, reference(scenes[camera][0])) > 0.999
+        _, array_msg = node.status(0)
+        assert status_dict(array_msg, 'segmentation_node: inference')['last_batch_size'] == '2'
+    finally:
+        assert node.probe.set_parameters('/segmentation_node', {'batch_wait_ms': 0.0}) == \
+            [(True, '')]
+
+
+@pytest.mark.parametrize('encoding', ['rgb8', 'bgra8', 'rgba8', 'mono8', 'yuv422',
+                                      'yuv422_yuy2', 'padded_bgr8'])
+def test_other_encodings_are_segmented(node, reference, scenes, encoding):
+    frame = scenes[3][0]
+    if encoding == 'padded_bgr8':
+        msg = node.probe.frame_message(frame, 'bgr8', 'cam0_optical')
+        rows = np.zeros((frame.shape[0], frame.shape[1] * 3 + 32), np.uint8)
+        rows[:, :frame.shape[1] * 3] = frame.reshape(frame.shape[0], -1)
+        msg.step, msg.data = rows.shape[1], array.array('B', rows.tobytes())
+        node.probe.publish(0, msg)
+        mask = node.probe.wait_for_mask(0, time_ns(msg), WAIT_S)
+        np.testing.assert_array_equal(check_mask(mask, msg, (1280, 720)), reference(frame))
+        return
+    pixels = {
+        'rgb8': lambda: frame[..., ::-1],
+        'bgra8': lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA),
+        'rgba8': lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2RGBA),
+        'mono8': lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY),
+        'yuv422': lambda: _yuv422(frame, uyvy=True),
+        'yuv422_yuy2': lambda: _yuv422(frame, uyvy=False),
+    }[encoding]()
+    labels = send_and_check(node, reference, 0, pixels, encoding)
+    assert labels.shape == (720, 1280)
+
+
+def _yuv422(frame, uyvy):
+    yuv = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV)
+    packed = np.empty(frame.shape[:2] + (2,), np.uint8)
+    y, c = (1, 0) if uyvy else (0, 1)
+    packed[..., y] = yuv[..., 0]
+    packed[:, 0::2, c] = yuv[:, 0::2, 1]
+    packed[:, 1::2, c] = yuv[:, 0::2, 2]
+    return packed
+
+
+# Bad input ---------------------------------------------------------------------------------------
+def _bad(probe, kind):
+    """A malformed Image message of `kind` and the reason the node must count it under."""
+    good = np.zeros((8, 10, 3), np.uint8)
+    msg = probe.frame_message(good, 'bgr8', 'cam0_optical')
+    if kind == 'truncated':
+        msg.data = msg.data[:-7]
+    elif kind == 'unknown_encoding':
+        msg.encoding = '32FC7'
+    elif kind == 'zero_size':
+        msg.height = msg.width = msg.step = 0
+        msg.data = array.array('B')
+    elif kind == 'bad_step':
+        msg.step = 10
+    elif kind == 'data_size':
+        msg.data.extend(bytes(5))
+    elif kind == 'bad_width':
+        msg = probe.frame_message(np.zeros((4, 5, 2), np.uint8), 'yuv422', 'cam0_optical')
+    elif kind == 'stale':
+        msg.header.stamp = to_stamp(probe.now_ns() - 60 * 10**9)
+    elif kind == 'future_stamp':
+        msg.header.stamp = to_stamp(probe.now_ns() + 30 * 10**9)
+    return msg
+
+
+@pytest.mark.parametrize('kind', ['truncated', 'unknown_encoding', 'zero_size', 'bad_step',
+                                  'data_size', 'bad_width', 'stale', 'future_stamp'])
+def test_bad_frame_is_counted_and_the_next_is_segmented(node, reference, scenes, kind):
+    before, _ = node.status(0)
+    node.probe.publish(0, _bad(node.probe, kind))
+    send_and_check(node, reference, 0, scenes[0][0])
+    key = 'rejected_' + kind
+    after, _ = node.status(0, lambda v: int(v[key]) > int(before[key]))
+    assert int(after[key]) == int(before[key]) + 1
+    assert int(after['frames_rejected']) == int(before['frames_rejected']) + 1
+    assert kind in node.log()  # the first rejection of a kind is logged
+
+
+def test_burst_of_bad_messages_is_counted_and_logged_throttled(node, reference, scenes):
+    before, _ = node.status(0)
+    log_before = len(node.log())
+    bad = _bad(node.probe, 'truncated')
+    for _ in range(1000):
+        node.probe.publish(0, bad)
+    send_and_check(node, reference, 0, scenes[1][0])
+    published = int(before['frames_published'])
+    after, _ = node.status(0, lambda v: int(v['frames_published']) > published)
+    received = int(after['frames_received']) - int(before['frames_received'])
+    rejected = int(after['rejected_truncated']) - int(before['rejected_truncated'])
+    lost = int(after['frames_lost_middleware']) - int(before['frames_lost_middleware'])
+    assert received >= 2 and rejected == received - 1  # every bad message that arrived
+    assert rejected + lost <= 1000
+    burst_log = node.log()[log_before:]
+    assert burst_log.count('frame rejected, truncated') <= 2, burst_log[:2000]
+    assert node.proc.poll() is None
+
+
+# Shutdown ----------------------------------------------------------------------------------------
+def test_sigint_stops_the_node_promptly(node):
+    assert node.proc.poll() is None
+    start = time.monotonic()
+    node.proc.send_signal(signal.SIGINT)
+    assert node.proc.wait(timeout=15) == 0
+    assert time.monotonic() - start < 10
+    assert 'Traceback' not in node.log()
+
+
+# Compressed input -------------------------------------------------------------------------------
+@pytest.fixture(scope='module')
+def compressed_node(demo_model, tmp_path_factory, large_data):
+    running = _start(tmp_path_factory.mktemp('compressed'), 'compressed_node', {
+        'model': str(demo_model), 'camera_topics': [COMPRESSED_TOPIC], 'input_type': 'compressed',
+        'diagnostics_period_s': 0.25}, [COMPRESSED_TOPIC], input_type='compressed')
+    yield running
+    _stop(running)
+
+
+def _compressed(probe, data, fmt):
+    msg = CompressedImage(format=fmt, data=array.array('B', data))
+    msg.header.frame_id = 'rear_optical'
+    msg.header.stamp = to_stamp(probe.now_ns())
+    return msg
+
+
+@pytest.mark.parametrize('ext, fmt', [('.jpg', 'rgb8; jpeg compressed bgr8'), ('.png', 'png')])
+def test_compressed_frames_and_corrupt_ones(compressed_node, reference, scenes, ext, fmt):
+    node, probe = compressed_node, compressed_node.probe
+    name = '/fxseg_test/cam_rear/segmentation/mask'
+    frame = scenes[0][0]
+    ok, encoded = cv2.imencode(ext, frame)
+    data = encoded.tobytes()
+    # one at a time: with a history depth of 2 a third message in a row may replace the first
+    for bad, reason in ((data[:len(data) // 2], 'corrupt_compressed'), (b'', 'zero_size')):
+        before = probe.wait_for_diagnostics(lambda a: status_dict(a, name) is not None, WAIT_S)
+        count = int(status_dict(before, name)['rejected_' + reason])
+        probe.publish(0, _compressed(probe, bad, fmt))
+        after = probe.wait_for_diagnostics(
+            lambda a: int((status_dict(a, name) or {}).get('rejected_' + reason, -1)) > count,
+            WAIT_S)
+        assert after is not None, (reason, node.log()[-2000:])
+    msg = _compressed(probe, data, fmt)
+    probe.publish(0, msg)
+    mask = probe.wait_for_mask(0, time_ns(msg), WAIT_S)
+    assert mask is not None and mask.header.frame_id == 'rear_optical'
+    assert (mask.width, mask.height) == (1280, 720)
+    expected = reference(cv2.imdecode(encoded, cv2.IMREAD_COLOR))
+    assert agreement(mask_array(mask), expected) > 0.999
+
+
+def test_sigterm_stops_the_compressed_node(compressed_node):
+    compressed_node.probe.close()
+    compressed_node.proc.send_signal(signal.SIGTERM)
+    assert compressed_node.proc.wait(timeout=30) == 0
+    assert 'Traceback' not in compressed_node.log()
+
+
+# Start-up failures ---------------------------------------------------------------------------
+# (overrides, the parameter the error must name, with config/cpu.yaml). rcl drops a -p value
+# whose type differs from the same key's in a parameter file (an empty list has no type), so
+# those cases run without the file.
+BAD_PARAMETERS = [
+    ({'threads': -1}, 'threads', True),
+    ({'backend': 'cuda'}, 'backend', True),
+    ({'latency_budget_ms': 'fast'}, 'latency_budget_ms', False),
+    ({'publish_color_mask': 2}, 'publish_color_mask', False),
+    ({'camera_topics': []}, 'camera_topics', False),
+    ({'camera_topics': ['/a/image_raw', '/a/image_rect']}, 'camera_topics', True),
+    ({'qos': 'fast'}, 'qos', True),
+    ({'model': '/nonexistent/model.onnx'}, 'model', True),
+    ({'input_type': 'h264'}, 'input_type', True),
+]
+
+
+@pytest.mark.slow
+def test_bad_parameters_stop_startup_with_their_name(tmp_path):
+    procs = []  # all at once: they fail in parallel
+    for i, (params, name, with_config) in enumerate(BAD_PARAMETERS):
+        log = open(tmp_path / ('%d.log' % i), 'w')
+        proc = start_node(CONFIG if with_config else None, params, log_file=log)
+        procs.append((proc, name, tmp_path / ('%d.log' % i)))
+        log.close()
+    for proc, name, log_path in procs:
+        assert proc.wait(timeout=60) == 2, name
+        text = log_path.read_text()
+        assert "'%s'" % name in text and 'cannot start' in text, (name, text)
+        assert 'Traceback' not in text, text
+
+
+def test_model_that_does_not_load_stops_startup(tmp_path, tiny_net):
+    broken = tmp_path / 'broken.onnx'
+    broken.write_bytes(b'not an onnx file')
+    missing_engine = tmp_path / 'missing.engine'
+    procs = [
+        (start_node(CONFIG, {'model': str(broken)}), [str(broken)]),
+        # no TensorRT here; with TensorRT, a missing engine that must not be built
+        (start_node(CONFIG, {'model': str(tiny_net), 'engine': str(missing_engine),
+                             'backend': 'tensorrt', 'build_if_missing': False}),
+         ['TensorRT', 'engine']),
+    ]
+    for proc, words in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2, err
+        assert 'cannot load the model' in err and 'Traceback' not in err, err
+        assert any(word in err for word in words), err
