@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from fxseg_ros.cli.argtypes import non_negative_int, positive_int
+
 NAME = 'bench'
 HELP = ('time the same generated 1280x720 frames through each model/runner (ONNX Runtime on the '
         'CPU, TensorRT engines where available): medians, p90, ratios and pipeline overhead')
@@ -26,32 +28,18 @@ HELP = ('time the same generated 1280x720 frames through each model/runner (ONNX
 LOG = logging.getLogger(__name__)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('must be >= 1, got %d' % value)
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError('must be >= 0, got %d' % value)
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--model', action='append', default=None, metavar='[LABEL=]M',
                         help='ONNX model (bare or deployment graph) or TensorRT engine; repeat '
                              'for several (e.g. --model fp32=demo.onnx --model int8=qdq.onnx); '
                              'default: the demo model')
-    parser.add_argument('--frames', type=_positive_int, default=30,
+    parser.add_argument('--frames', type=positive_int, default=30,
                         help='timed calls per model (default %(default)s)')
-    parser.add_argument('--warmup', type=_non_negative_int, default=3,
+    parser.add_argument('--warmup', type=non_negative_int, default=3,
                         help='untimed calls before timing (default %(default)s)')
-    parser.add_argument('--threads', type=_non_negative_int, default=0,
+    parser.add_argument('--threads', type=non_negative_int, default=0,
                         help='ONNX Runtime intra-op threads (0: its default)')
-    parser.add_argument('--batch', type=_positive_int, default=1,
+    parser.add_argument('--batch', type=positive_int, default=1,
                         help='frames per call (default %(default)s)')
     parser.add_argument('--providers', default=None,
                         help='comma-separated ONNX Runtime execution providers '

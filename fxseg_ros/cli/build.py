@@ -9,25 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 
+from fxseg_ros.cli.argtypes import non_negative_int, positive_int
+
 NAME = 'build'
 HELP = ('build a TensorRT engine (FP32, FP16 or INT8) from a bare or deployment ONNX graph, with '
         'a metadata file next to it; run this on the machine that will use the engine')
 
 LOG = logging.getLogger(__name__)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('must be >= 1, got %d' % value)
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError('must be >= 0, got %d' % value)
-    return value
 
 
 def _hw(text: str):
@@ -60,11 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '--calibration-cache')
     parser.add_argument('--calib-topic', metavar='TOPIC',
                         help='image topic when --calib-data is a rosbag2')
-    parser.add_argument('--calib-count', type=_positive_int, default=200,
+    parser.add_argument('--calib-count', type=positive_int, default=200,
                         help='calibration images to use from --calib-data (default %(default)s)')
-    parser.add_argument('--dla-core', type=_non_negative_int, metavar='K',
+    parser.add_argument('--dla-core', type=non_negative_int, metavar='K',
                         help='run on DLA core K with GPU fallback (Xavier / Orin only)')
-    parser.add_argument('--workspace', type=_positive_int, default=1024, metavar='MiB',
+    parser.add_argument('--workspace', type=positive_int, default=1024, metavar='MiB',
                         help='builder workspace limit in MiB (default %(default)s)')
     parser.add_argument('--timing-cache', metavar='F',
                         help='TensorRT timing cache file: loaded when present, saved after the '
@@ -74,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--output', choices=('camera', 'network'), default='camera',
                         help='label resolution: camera (nearest upsample in the graph) or the '
                              "network's grid (default %(default)s)")
-    parser.add_argument('--max-batch', type=_positive_int, default=1,
+    parser.add_argument('--max-batch', type=positive_int, default=1,
                         help='largest batch (cameras per call) the engine accepts '
                              '(default %(default)s)')
     parser.add_argument('--float-io', choices=('auto', 'yes', 'no'), default='auto',

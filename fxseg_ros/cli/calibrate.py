@@ -15,6 +15,8 @@ import argparse
 import logging
 import time
 
+from fxseg_ros.cli.argtypes import positive_int
+
 NAME = 'calibrate'
 HELP = ('INT8 calibration (entropy / minmax / percentile) to calib.json and a TensorRT '
         'calibration cache; --check: clip coverage of a new data set')
@@ -23,13 +25,6 @@ LOG = logging.getLogger(__name__)
 
 #: Exit code of `--check` when the data set falls outside the calibration.
 EXIT_OUT_OF_CALIBRATION = 3
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
-    return value
 
 
 def _percentile(text: str) -> float:
@@ -68,9 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'percentile = --percentile of |x|')
     parser.add_argument('--percentile', type=_percentile, default=99.99,
                         help='percentile of |x| for --method percentile (default: 99.99)')
-    parser.add_argument('--frames', type=_positive_int, default=500,
+    parser.add_argument('--frames', type=positive_int, default=500,
                         help='number of calibration frames (default: 500)')
-    parser.add_argument('--num-bins', type=_positive_int, default=2048,
+    parser.add_argument('--num-bins', type=positive_int, default=2048,
                         help='histogram bins per tensor (default: 2048, as TensorRT)')
     parser.add_argument('--out', default=None,
                         help='calibration JSON to write (amax per tensor, method, histogram '

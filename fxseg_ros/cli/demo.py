@@ -13,16 +13,11 @@ from __future__ import annotations
 
 import argparse
 
+from fxseg_ros.cli.argtypes import positive_int
+
 NAME = 'demo'
 HELP = ('end-to-end demo: demo bag, INT8 calibration and quantization, offline and live '
         'evaluation, the article\'s table and a report')
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('expected an integer >= 1, got %s' % text)
-    return value
 
 
 def _rate(text: str):
@@ -35,18 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', required=True, help='output folder (bag, models, report)')
     parser.add_argument('--model', default=None,
                         help='FP32 bare network graph (default: the packaged demo model)')
-    parser.add_argument('--frames-per-condition', type=_positive_int, default=24,
+    parser.add_argument('--frames-per-condition', type=positive_int, default=24,
                         help='bag frames per lighting condition (default: %(default)s)')
-    parser.add_argument('--calib-frames', type=_positive_int, default=16,
+    parser.add_argument('--calib-frames', type=positive_int, default=16,
                         help='day frames used for calibration (default: %(default)s)')
     parser.add_argument('--seed', type=int, default=7, help='generator seed (default: 7)')
-    parser.add_argument('--heldout-frames', type=_positive_int, default=6,
+    parser.add_argument('--heldout-frames', type=positive_int, default=6,
                         help='held-out synthetic frames per condition that the mixed-precision '
                              'search measures its drop on (default: %(default)s)')
     parser.add_argument('--max-drop', type=float, default=0.5,
                         help='mIoU budget of the mixed-precision model in points '
                              '(default: %(default)s)')
-    parser.add_argument('--max-fallback', type=_positive_int, default=4,
+    parser.add_argument('--max-fallback', type=positive_int, default=4,
                         help='most layers the mixed-precision search keeps in float '
                              '(default: %(default)s)')
     parser.add_argument('--live-rate', type=_rate, default='max',

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from fxseg_ros.cli.argtypes import positive_int
+
 NAME = 'eval'
 HELP = ('evaluate models on a rosbag2 or Cityscapes-layout data set: mIoU, small objects, '
         'latency per stage; offline replay or live through the node')
@@ -17,13 +19,6 @@ HELP = ('evaluate models on a rosbag2 or Cityscapes-layout data set: mIoU, small
 
 def _csv(text: str):
     return [v.strip() for v in text.split(',') if v.strip()]
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('expected an integer >= 1, got %s' % text)
-    return value
 
 
 def _rate(text: str):
@@ -66,11 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='runtime backend (default: %(default)s)')
     parser.add_argument('--threads', type=int, default=0,
                         help='ONNX Runtime intra-op threads (0: runtime default)')
-    parser.add_argument('--batch', type=_positive_int, default=1,
+    parser.add_argument('--batch', type=positive_int, default=1,
                         help='frames per inference call offline (default: %(default)s)')
-    parser.add_argument('--max-frames', type=_positive_int, default=None,
+    parser.add_argument('--max-frames', type=positive_int, default=None,
                         help='stop after this many frames')
-    parser.add_argument('--small-max-pixels', type=_positive_int, default=None,
+    parser.add_argument('--small-max-pixels', type=positive_int, default=None,
                         help='ground-truth components smaller than this many pixels (at the '
                              'label resolution) count as small objects (default: 0.1%% of the '
                              'frame)')

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+from fxseg_ros.cli.argtypes import positive_float, positive_int
+
 NAME = 'make-bag'
 HELP = 'write a rosbag2 (MCAP or sqlite3) of synthetic camera frames with ground-truth labels'
 
@@ -24,20 +26,6 @@ def _size_wh(text: str):
     if w < 16 or h < 16:
         raise argparse.ArgumentTypeError('frame size %r is too small (min 16x16)' % text)
     return w, h
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('expected an integer >= 1, got %s' % text)
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError('expected a number > 0, got %s' % text)
-    return value
 
 
 CONDITIONS = ('day', 'dusk', 'night')
@@ -62,16 +50,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '<camera>/image_raw/compressed instead of raw bgr8 Images')
     parser.add_argument('--jpeg-quality', type=int, default=90,
                         help='JPEG quality with --compressed (default: %(default)s)')
-    parser.add_argument('--cameras', type=_positive_int, default=1,
+    parser.add_argument('--cameras', type=positive_int, default=1,
                         help='number of camera topics (default: %(default)s)')
-    parser.add_argument('--frames-per-condition', type=_positive_int, default=20,
+    parser.add_argument('--frames-per-condition', type=positive_int, default=20,
                         help='frames per lighting condition and camera (default: %(default)s)')
     parser.add_argument('--conditions', type=_conditions, default=['day', 'night'],
                         help='comma list of day,dusk,night (default: day,night)')
     parser.add_argument('--seed', type=int, default=0, help='generator seed (default: 0)')
     parser.add_argument('--size', type=_size_wh, default=(1280, 720), metavar='WxH',
                         help='frame size (default: 1280x720)')
-    parser.add_argument('--rate', type=_positive_float, default=10.0,
+    parser.add_argument('--rate', type=positive_float, default=10.0,
                         help='frame rate of the recording in Hz (default: %(default)s)')
 
 

@@ -10,25 +10,13 @@ from __future__ import annotations
 import argparse
 import logging
 
+from fxseg_ros.cli.argtypes import non_negative_float, positive_int
+
 NAME = 'quantize'
 HELP = ('INT8 Q/DQ (TensorRT rules) or FP16 model from calib.json; --analyze per-layer '
         'sensitivity, --max-drop mixed precision, --report the accuracy-drop table')
 
 LOG = logging.getLogger(__name__)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0.0:
-        raise argparse.ArgumentTypeError('must be >= 0, got %s' % text)
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,12 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='node names to keep in float (mixed precision)')
     parser.add_argument('--analyze', action='store_true',
                         help='rank layers by SQNR / cosine of INT8 against FP32 outputs')
-    parser.add_argument('--analyze-frames', type=_positive_int, default=4,
+    parser.add_argument('--analyze-frames', type=positive_int, default=4,
                         help='frames for --analyze (default: 4)')
-    parser.add_argument('--max-drop', type=_non_negative_float, default=None, metavar='POINTS',
+    parser.add_argument('--max-drop', type=non_negative_float, default=None, metavar='POINTS',
                         help='fall back the most sensitive layers to float until the mIoU drop '
                              'on --eval-data is at most this many points')
-    parser.add_argument('--max-fallback', type=_positive_int, default=8,
+    parser.add_argument('--max-fallback', type=positive_int, default=8,
                         help='--max-drop gives up after this many layers in float (default: 8)')
     parser.add_argument('--data', default=None,
                         help='frames for --analyze / --report calibration (Cityscapes-layout '
@@ -73,9 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--eval-split', default='val',
                         help='split of --eval-data (default: val)')
     parser.add_argument('--topic', default=None, help='image topic when --data is a rosbag2')
-    parser.add_argument('--eval-frames', type=_positive_int, default=24,
+    parser.add_argument('--eval-frames', type=positive_int, default=24,
                         help='evaluation frames per condition (default: 24)')
-    parser.add_argument('--calib-frames', type=_positive_int, default=48,
+    parser.add_argument('--calib-frames', type=positive_int, default=48,
                         help='--report: calibration frames (default: 48)')
     parser.add_argument('--report', action='store_true',
                         help='print the accuracy-drop table: FP32, FP16 (emulated), INT8 '
@@ -84,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--report-json', default=None, help='--report: also write JSON here')
     parser.add_argument('--report-md', default=None,
                         help='--report: also write the tables as Markdown here')
-    parser.add_argument('--latency-runs', type=_positive_int, default=10,
+    parser.add_argument('--latency-runs', type=positive_int, default=10,
                         help='--report: timed runs per model for the median latency '
                              '(default: 10)')
     parser.add_argument('--int8-kernels', choices=('ort', 'exact'), default='ort',

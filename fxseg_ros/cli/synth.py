@@ -13,6 +13,8 @@ import argparse
 import time
 from typing import Tuple
 
+from fxseg_ros.cli.argtypes import non_negative_int, positive_int
+
 NAME = 'synth'
 HELP = ('Write seeded synthetic driving scenes (1280x720 BGR frames with exact Cityscapes '
         'train-ID labels, day/dusk/night) in the Cityscapes directory layout.')
@@ -58,24 +60,10 @@ def parse_conditions(text: str) -> Tuple[str, ...]:
     return names
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('must be >= 1, got %d' % value)
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError('must be >= 0, got %d' % value)
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', required=True, metavar='DIR',
                         help='output root; leftImg8bit/ and gtFine/ are written below it')
-    parser.add_argument('--count', type=_positive_int, required=True, metavar='N',
+    parser.add_argument('--count', type=positive_int, required=True, metavar='N',
                         help='frames per condition')
     parser.add_argument('--seed', type=int, default=0, help='generator seed (default 0)')
     parser.add_argument('--split', choices=SPLITS, default='train',
@@ -86,10 +74,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(default day,dusk,night)')
     parser.add_argument('--size', type=parse_size, default=(1280, 720), metavar='WxH',
                         help='frame size (default 1280x720, the camera resolution)')
-    parser.add_argument('--start', type=_non_negative_int, default=0, metavar='I',
+    parser.add_argument('--start', type=non_negative_int, default=0, metavar='I',
                         help='first scene index; lets several runs extend one data set '
                              '(default 0)')
-    parser.add_argument('--workers', type=_positive_int, default=1, metavar='N',
+    parser.add_argument('--workers', type=positive_int, default=1, metavar='N',
                         help='worker processes; output bytes do not depend on it (default 1)')
     parser.add_argument('--traffic-lights', action='store_true',
                         help='also draw traffic lights (off by default: at stride 32 they are '

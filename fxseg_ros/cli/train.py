@@ -1,0 +1,237 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+`fxseg train`: train FCN-AlexNet on the CPU, and measure a model's held-out mIoU.
+
+Training frames come from the seeded synthetic scene generator (or a Cityscapes-layout directory
+with --data), go through the one `preprocess()` at 640x360 and are cached under --cache so that a
+restart is cheap. The checkpoint (model, optimizer, step, random state) is written every
+--checkpoint-every steps; --resume continues from it. --evaluate-only measures the mIoU of a
+checkpoint or bare ONNX graph on frames generated with another seed, per lighting condition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+NAME = 'train'
+HELP = ('train FCN-AlexNet on synthetic day/dusk/night frames (CPU, resumable), or measure the '
+        'held-out mIoU of a model with --evaluate-only')
+
+LOG = logging.getLogger(__name__)
+
+CONDITIONS = ('day', 'dusk', 'night')
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError('must be >= 0, got %s' % text)
+    return value
+
+
+def _width(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 4.0:
+        raise argparse.ArgumentTypeError('width multiplier must be in (0, 4], got %s' % text)
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError('must be > 0, got %s' % text)
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError('must be in [0, 1), got %s' % text)
+    return value
+
+
+def add_architecture_arguments(parser: argparse.ArgumentParser, width: float = 0.25,
+                               conv1_pad: int = 0, upscore: str = 'deconv',
+                               dropout: float = 0.1, output_stride: int = 32) -> None:
+    """Add the FCN-AlexNet architecture options (shared by `train` and `export`)."""
+    group = parser.add_argument_group('architecture')
+    group.add_argument('--width', type=_width, default=width,
+                       help='channel width multiplier (1.0 = the full FCN-AlexNet; default: %s)'
+                       % width)
+    group.add_argument('--conv1-pad', type=int, choices=(100, 0), default=conv1_pad,
+                       help="conv1 zero padding: 100 = FCN's padding, 0 = none with fc6 padded "
+                            'by 3 so the score map still covers the input (default: %d)'
+                            % conv1_pad)
+    group.add_argument('--no-lrn', dest='lrn', action='store_false',
+                       help='leave out the two LRN layers')
+    group.add_argument('--upscore', choices=('deconv', 'learned', 'resize'), default=upscore,
+                       help="deconv = FCN's fixed bilinear ConvTranspose x32 + crop (exported "
+                            'as Resize), learned = a trainable ConvTranspose x32 + crop, '
+                            'resize = bilinear resize of the score map to the input size '
+                            '(default: %s)' % upscore)
+    group.add_argument('--upscore-kernel', type=int, choices=(63, 64), default=63,
+                       help="kernel of the x32 upscore: 63 = Caffe's fcn-alexnet (exactly "
+                            'aligned with crop 18), 64 = FCN-32s (default: 63)')
+    group.add_argument('--output-stride', type=int, choices=(32, 16, 8, 4),
+                       default=output_stride,
+                       help='32 = FCN-32s (Caffe fcn-alexnet); 16 / 8 / 4 add FCN-16s / 8s '
+                            'style skips from pool2 / pool1 / conv1 (deconv upscore only; '
+                            'default: %d)' % output_stride)
+    group.add_argument('--groups', type=int, choices=(1, 2), default=2,
+                       help="groups of conv2/conv4/conv5: 2 = AlexNet's two towers, 1 = one "
+                            '(default: 2)')
+    group.add_argument('--dropout', type=_probability, default=dropout,
+                       help='dropout after fc6 and fc7 while training (Caffe: 0.5; default: '
+                            '%s)' % dropout)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--out', default='out/train',
+                        help='folder for checkpoints (last.ckpt, model.ckpt) and the training '
+                             'log (default: out/train)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue from OUT/last.ckpt (same model, optimizer, step and '
+                             'random state)')
+    add_architecture_arguments(parser)
+
+    data = parser.add_argument_group('training data')
+    data.add_argument('--data', default=None,
+                      help='a Cityscapes-layout directory to train on instead of generated '
+                           'synthetic frames')
+    data.add_argument('--split', default='train',
+                      help='split of the --data directory (default: train)')
+    data.add_argument('--conditions', nargs='+', default=list(CONDITIONS), metavar='COND',
+                      help='lighting conditions (synthetic) or cities (--data) to train on '
+                           '(default: day dusk night)')
+    data.add_argument('--train-count', type=_positive_int, default=400,
+                      help='synthetic training frames per condition (default: 400)')
+    data.add_argument('--data-seed', type=int, default=0,
+                      help='seed of the synthetic training frames (default: 0)')
+    data.add_argument('--input-wh', nargs=2, type=_positive_int, default=(640, 360),
+                      metavar=('W', 'H'),
+                      help='network input resolution to train at (default: 640 360)')
+    data.add_argument('--cache', default=None,
+                      help='cache file of the training frames (default: a name under '
+                           'out/cache/ derived from the data options)')
+
+    optim = parser.add_argument_group('optimisation')
+    optim.add_argument('--steps', type=_positive_int, default=3000,
+                       help='optimizer steps (default: 3000)')
+    optim.add_argument('--batch-size', type=_positive_int, default=8,
+                       help='frames per step (default: 8)')
+    optim.add_argument('--lr', type=_positive_float, default=1e-3,
+                       help='peak learning rate of AdamW (default: 1e-3)')
+    optim.add_argument('--weight-decay', type=float, default=1e-4,
+                       help='AdamW weight decay (default: 1e-4)')
+    optim.add_argument('--warmup', type=_non_negative_int, default=100,
+                       help='linear warm-up steps before the cosine decay (default: 100)')
+    optim.add_argument('--class-weights', choices=('none', 'sqrt-inverse'),
+                       default='sqrt-inverse',
+                       help='cross-entropy class weights from the training label frequencies '
+                            '(default: sqrt-inverse, capped at 10x)')
+    optim.add_argument('--loss-stride', type=int, choices=(1, 2, 4), default=2,
+                       help='evaluate the loss on every n-th pixel (rows and columns, random '
+                            'offset per step) to save time (default: 2)')
+    optim.add_argument('--seed', type=int, default=0,
+                       help='seed of the initial weights, sampling and augmentation '
+                            '(default: 0)')
+    optim.add_argument('--threads', type=_positive_int, default=2,
+                       help='torch CPU threads (default: 2)')
+    optim.add_argument('--checkpoint-every', type=_positive_int, default=100,
+                       help='write OUT/last.ckpt every N steps (default: 100)')
+    optim.add_argument('--init-from', default=None, metavar='CKPT',
+                       help='start from the weights of this checkpoint, e.g. an 8s model for '
+                            "a 4s one (FCN's staged training); new skip layers start at zero")
+    optim.add_argument('--stop-after', type=_positive_int, default=None, metavar='N',
+                       help='pause after N steps of this run (OUT/last.ckpt; continue with '
+                            '--resume); the schedule still spans --steps')
+    optim.add_argument('--export', default=None, metavar='ONNX',
+                       help='after training, export the bare network graph to this path')
+
+    evaluation = parser.add_argument_group('held-out evaluation')
+    evaluation.add_argument('--evaluate-only', action='store_true',
+                            help='do not train: measure the mIoU of --model on held-out frames')
+    evaluation.add_argument('--model', default=None,
+                            help='checkpoint (.ckpt) or bare ONNX graph to evaluate (default: '
+                                 'OUT/model.ckpt)')
+    evaluation.add_argument('--eval-count', type=_non_negative_int, default=60,
+                            help='held-out frames per condition; 0 skips the evaluation after '
+                                 'training (default: 60)')
+    evaluation.add_argument('--eval-seed', type=int, default=1000,
+                            help='seed of the held-out frames, different from --data-seed '
+                                 '(default: 1000)')
+    evaluation.add_argument('--eval-conditions', nargs='+', default=list(CONDITIONS),
+                            metavar='COND',
+                            help='conditions to evaluate (default: day dusk night)')
+    evaluation.add_argument('--eval-json', default=None,
+                            help='write the evaluation (mIoU per condition, IoU per class) as '
+                                 'JSON to this path')
+
+
+def _print_evaluation(result: dict) -> None:
+    print('held-out mIoU (classes present), labels at %dx%d:'
+          % tuple(result['resolution_wh']))
+    for condition, metrics in result['conditions'].items():
+        print('  %-6s mIoU %.4f  pixel acc %.4f  (%d frames)'
+              % (condition, metrics['miou'], metrics['pixel_accuracy'], metrics['frames']))
+    from fxseg_ros.model.train import class_table
+
+    print('  per-class IoU:')
+    header = '    %-14s' % 'class' + ''.join('%8s' % c for c in result['conditions'])
+    print(header)
+    for name, values in class_table(result):
+        row = '    %-14s' % name
+        for value in values.values():
+            row += '%8s' % ('-' if value is None else '%.3f' % value)
+        print(row)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.model import train as training
+
+    if args.evaluate_only:
+        model = args.model or str(training.default_model_path(args.out))
+        started = time.perf_counter()
+        result = training.evaluate_path(model, count=args.eval_count, seed=args.eval_seed,
+                                        conditions=args.eval_conditions, threads=args.threads)
+        result['seconds'] = round(time.perf_counter() - started, 1)
+        _print_evaluation(result)
+        if args.eval_json:
+            with open(args.eval_json, 'w') as f:
+                json.dump(result, f, indent=2)
+            print('wrote %s' % args.eval_json)
+        return 0
+
+    options = training.TrainOptions.from_args(args)
+    summary = training.train(options)
+    if summary['model_path'] is None:
+        print('paused at step %d of %d after %.1f min; continue with --resume'
+              % (summary['step'], options.steps, summary['seconds'] / 60.0))
+        return 0
+    print('trained %d steps in %.1f min; checkpoint %s'
+          % (summary['step'], summary['seconds'] / 60.0, summary['model_path']))
+    if args.export:
+        from fxseg_ros.model.export import export_checkpoint
+        export_checkpoint(summary['model_path'], args.export)
+        print('wrote %s' % args.export)
+    if args.eval_count > 0:
+        result = training.evaluate_path(summary['model_path'], count=args.eval_count,
+                                        seed=args.eval_seed, conditions=args.eval_conditions,
+                                        threads=args.threads)
+        _print_evaluation(result)
+        if args.eval_json:
+            with open(args.eval_json, 'w') as f:
+                json.dump(result, f, indent=2)
+            print('wrote %s' % args.eval_json)
+    return 0
