@@ -73,3 +73,13 @@ def test_main_errors_and_json(tiny_net, tmp_path, capsys, monkeypatch):
     assert 'tiny' in printed and 'median' in printed
     data = json.loads(out.read_text())
     assert data[0]['label'] == 'tiny' and data[0]['summary']['median'] > 0
+
+
+def test_bench_node_options_parse():
+    from fxseg_ros.cli.main import build_parser
+
+    args = build_parser().parse_args(['bench', '--node', '--cameras', '2', '--rate', '15',
+                                      '--duration', '5', '--large-data', 'no'])
+    assert args.node and args.cameras == 2 and args.rate == 15.0 and args.duration == 5.0
+    assert args.large_data == 'no'
+    assert not build_parser().parse_args(['bench']).node

@@ -49,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'tensorrt and pycuda are importable)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the generated frames')
     parser.add_argument('--json', metavar='F', help='also write the results as JSON to F')
+    parser.add_argument('--node', action='store_true',
+                        help='benchmark segmentation_node end to end through DDS instead: start '
+                             'it, publish frames at --rate from this process, report latency '
+                             'percentiles, output FPS, drops and the node overhead')
+    from fxseg_ros.ros import bench_node
+
+    bench_node.add_arguments(parser.add_argument_group('--node options'))
 
 
 def parse_model_arg(text: str) -> Tuple[str, str]:
@@ -261,4 +268,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.node:
+        from fxseg_ros.ros import bench_node
+
+        model = parse_model_arg(args.model[0])[1] if args.model else None
+        return bench_node.run(args, model)
     return main(args)
