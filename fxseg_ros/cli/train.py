@@ -17,6 +17,8 @@ import json
 import logging
 import time
 
+from fxseg_ros.cli.argtypes import non_negative_int, positive_float, positive_int
+
 NAME = 'train'
 HELP = ('train FCN-AlexNet on synthetic day/dusk/night frames (CPU, resumable), or measure the '
         'held-out mIoU of a model with --evaluate-only')
@@ -26,31 +28,10 @@ LOG = logging.getLogger(__name__)
 CONDITIONS = ('day', 'dusk', 'night')
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError('must be a positive integer, got %s' % text)
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError('must be >= 0, got %s' % text)
-    return value
-
-
 def _width(text: str) -> float:
     value = float(text)
     if not 0.0 < value <= 4.0:
         raise argparse.ArgumentTypeError('width multiplier must be in (0, 4], got %s' % text)
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0.0:
-        raise argparse.ArgumentTypeError('must be > 0, got %s' % text)
     return value
 
 
@@ -114,11 +95,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument('--conditions', nargs='+', default=list(CONDITIONS), metavar='COND',
                       help='lighting conditions (synthetic) or cities (--data) to train on '
                            '(default: day dusk night)')
-    data.add_argument('--train-count', type=_positive_int, default=400,
+    data.add_argument('--train-count', type=positive_int, default=400,
                       help='synthetic training frames per condition (default: 400)')
     data.add_argument('--data-seed', type=int, default=0,
                       help='seed of the synthetic training frames (default: 0)')
-    data.add_argument('--input-wh', nargs=2, type=_positive_int, default=(640, 360),
+    data.add_argument('--input-wh', nargs=2, type=positive_int, default=(640, 360),
                       metavar=('W', 'H'),
                       help='network input resolution to train at (default: 640 360)')
     data.add_argument('--cache', default=None,
@@ -126,15 +107,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            'out/cache/ derived from the data options)')
 
     optim = parser.add_argument_group('optimisation')
-    optim.add_argument('--steps', type=_positive_int, default=3000,
+    optim.add_argument('--steps', type=positive_int, default=3000,
                        help='optimizer steps (default: 3000)')
-    optim.add_argument('--batch-size', type=_positive_int, default=8,
+    optim.add_argument('--batch-size', type=positive_int, default=8,
                        help='frames per step (default: 8)')
-    optim.add_argument('--lr', type=_positive_float, default=1e-3,
+    optim.add_argument('--lr', type=positive_float, default=1e-3,
                        help='peak learning rate of AdamW (default: 1e-3)')
     optim.add_argument('--weight-decay', type=float, default=1e-4,
                        help='AdamW weight decay (default: 1e-4)')
-    optim.add_argument('--warmup', type=_non_negative_int, default=100,
+    optim.add_argument('--warmup', type=non_negative_int, default=100,
                        help='linear warm-up steps before the cosine decay (default: 100)')
     optim.add_argument('--class-weights', choices=('none', 'sqrt-inverse'),
                        default='sqrt-inverse',
@@ -146,14 +127,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     optim.add_argument('--seed', type=int, default=0,
                        help='seed of the initial weights, sampling and augmentation '
                             '(default: 0)')
-    optim.add_argument('--threads', type=_positive_int, default=2,
+    optim.add_argument('--threads', type=positive_int, default=2,
                        help='torch CPU threads (default: 2)')
-    optim.add_argument('--checkpoint-every', type=_positive_int, default=100,
+    optim.add_argument('--checkpoint-every', type=positive_int, default=100,
                        help='write OUT/last.ckpt every N steps (default: 100)')
     optim.add_argument('--init-from', default=None, metavar='CKPT',
                        help='start from the weights of this checkpoint, e.g. an 8s model for '
                             "a 4s one (FCN's staged training); new skip layers start at zero")
-    optim.add_argument('--stop-after', type=_positive_int, default=None, metavar='N',
+    optim.add_argument('--stop-after', type=positive_int, default=None, metavar='N',
                        help='pause after N steps of this run (OUT/last.ckpt; continue with '
                             '--resume); the schedule still spans --steps')
     optim.add_argument('--export', default=None, metavar='ONNX',
@@ -165,7 +146,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     evaluation.add_argument('--model', default=None,
                             help='checkpoint (.ckpt) or bare ONNX graph to evaluate (default: '
                                  'OUT/model.ckpt)')
-    evaluation.add_argument('--eval-count', type=_non_negative_int, default=60,
+    evaluation.add_argument('--eval-count', type=non_negative_int, default=60,
                             help='held-out frames per condition; 0 skips the evaluation after '
                                  'training (default: 60)')
     evaluation.add_argument('--eval-seed', type=int, default=1000,
