@@ -4,9 +4,10 @@
 Export FCN-AlexNet to the bare ONNX network graph (and the deployment graph built from it).
 
 Bare graph: input `input` float32 [N, 3, H, W] (N dynamic), output `scores` float32
-[N, classes, H, W]. The network up to `score_fr` goes through torch's TorchScript ONNX exporter
-(opset 13 by default, the newest TensorRT 8.2 parses); the upscore is appended here with
-`onnx.helper`, because what torch would emit for it is measurably wrong for us:
+[N, classes, H, W]. The network up to its score maps (`score_fr`, and the skip score layers)
+goes through torch's TorchScript ONNX exporter (opset 13 by default, the newest TensorRT 8.2
+parses); the upscore is appended here with `onnx.helper`, because what torch would emit for it
+is measurably wrong for us:
 
 - FCN's fixed per-class bilinear ConvTranspose k/32 + crop is a bilinear x32 upsampling. As a
   ConvTranspose it took 80-90 % of a x0.25 model's CPU time; as a `Resize` it is cheap. Exactly,
@@ -57,11 +58,8 @@ CONFIG_METADATA_KEY = 'fxseg.fcn_alexnet.config'
 #: Upscore export choices for the fixed bilinear upscore.
 UPSCORE_OPS = ('resize', 'convtranspose')
 DEFAULT_OPSET = 13
-
-
+#: Prefix the export wrapper puts on initializer names (removed again).
 _WRAPPER_PREFIX = 'model.'
-
-
 #: Names of the score maps the upscore starts from (FCN's names for the skips' score layers).
 SCORE_MAP_NAMES = ('score_fr', 'score_pool2', 'score_pool1', 'score_conv1')
 
