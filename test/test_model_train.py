@@ -106,7 +106,6 @@ def test_augmentation_flips_image_and_labels_together(tiny_set):
     assert seen_flip and seen_plain
 
 
-@pytest.mark.slow
 def test_resume_continues_the_identical_run(tiny_set, tmp_path):
     dataset, _ = tiny_set
     straight = training.train(_options(tmp_path / 'a'), dataset)
@@ -228,7 +227,6 @@ def test_export_parser_defaults_are_the_caffe_network():
     assert args.deploy is None and args.deploy_output == 'camera' and not args.float_io
 
 
-@pytest.mark.slow
 def test_cli_export_random_init_with_deployment_graph(tmp_path, capsys):
     import onnx
 
