@@ -33,7 +33,7 @@ setup(
         'matplotlib>=3.1',
     ],
     extras_require={
-        'train': ['torch>=1.10'],
+        'train': ['torch>=2.0'],
         'test': ['pytest>=6', 'onnxscript>=0.1', 'mcap-ros2-support>=0.5'],
         'ros': ['ros-rclpy', 'ros-sensor-msgs', 'ros-std-msgs', 'ros-diagnostic-msgs',
                 'ros-rmw-fastrtps-cpp'],

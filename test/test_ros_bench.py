@@ -28,8 +28,8 @@ def test_short_benchmark_of_two_cameras(demo_model, tmp_path, monkeypatch):
         rt, node = cam['e2e_roundtrip_ms'], cam['node_e2e_ms']
         assert 0 < rt['p50'] <= rt['p95'] <= rt['max'] < 10000
         assert 0 < node['p50'] <= node['max']
-        # the mask travels back after the node published it
-        assert node['p50'] <= rt['max']
+        # (the node's window also holds warm-up frames, so its percentiles are not compared
+        # with the round trip of the measured frames)
         assert math.isfinite(cam['node_overhead_p50_ms'])
         assert cam['node_stage_p50_ms']['inference'] > 0
     runner = result['runner']
