@@ -81,7 +81,12 @@ def demo_model() -> Path:
 
 @pytest.fixture(autouse=True, scope='session')
 def _isolated_ros_domain():
-    """Keep DDS traffic of the test run off other processes on this host."""
+    """
+    Keep DDS traffic of the test run off other processes on this host (own domain ID).
+
+    Not ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST: with it rmw_fastrtps leaves the LARGE_DATA
+    transports for UDP on the loopback, and a 1280x720 frame takes 30-50 ms instead of ~5 ms
+    (`fxseg bench --node`), which starves the node benchmarks.
+    """
     os.environ.setdefault('ROS_DOMAIN_ID', str(40 + os.getpid() % 100))
-    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     yield

@@ -34,6 +34,10 @@ def test_short_benchmark_of_two_cameras(demo_model, tmp_path, monkeypatch):
         assert cam['node_stage_p50_ms']['inference'] > 0
     runner = result['runner']
     assert runner['backend'] == 'onnxruntime'
-    assert float(runner['mean_batch_size']) > 1.3, runner
+    # batches counted over the run only (the handshakes before it are single frames): every tick
+    # sends two frames at once, so nearly every batch holds both
+    batching = result['batching']
+    assert batching['batches'] >= 3 and batching['frames'] >= 2 * 3, batching
+    assert batching['mean_batch_size'] > 1.5, batching
     report = format_report(result)
     assert 'stamp -> mask back here' in report and '/fxseg_bench/cam1/image_raw' in report

@@ -134,3 +134,21 @@ def test_bad_label_files_are_refused(tmp_path, text):
     path.write_text(text)
     with pytest.raises(ValueError):
         load_label_table(str(path))
+
+
+@pytest.mark.parametrize('env, warns', [
+    ({}, False),
+    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}, False),
+    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA', 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'SUBNET'},
+     False),
+    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA', 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'},
+     True),
+    ({'FASTDDS_BUILTIN_TRANSPORTS': 'large_data', 'ROS_LOCALHOST_ONLY': '1'}, True),
+    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA', 'ROS_LOCALHOST_ONLY': '0'}, False),
+    ({'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'}, False),
+])
+def test_transport_warning_when_localhost_defeats_large_data(env, warns):
+    message = P.transport_warning(env)
+    assert (message is not None) == warns
+    if warns:
+        assert 'LARGE_DATA' in message and 'ROS_DOMAIN_ID' in message

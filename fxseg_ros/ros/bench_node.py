@@ -52,6 +52,20 @@ def _percentiles(values_ms: List[float]) -> Dict[str, float]:
             'max': float(a.max())}
 
 
+def _stamp_ns(stamp) -> int:
+    return stamp.sec * 1000000000 + stamp.nanosec
+
+
+def _batching(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, float]:
+    """Batches and frames the node ran during the benchmark (warm-up included, handshakes not)."""
+    def delta(key):
+        return int(after.get(key, 0)) - int(before.get(key, 0))
+
+    batches, frames = delta('batches'), delta('batched_frames')
+    return {'batches': batches, 'frames': frames,
+            'mean_batch_size': frames / batches if batches > 0 else float('nan')}
+
+
 def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: float = 30.0,
                        duration_s: float = 10.0, warmup_s: float = 2.0, large_data: bool = True,
                        params_file: Optional[str] = None, params: Optional[Dict] = None,
@@ -91,6 +105,12 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
                 probe.handshake(c, lambda c=c: messages[c][0], 60.0) for c in range(cameras)):
             raise RuntimeError('the node did not answer within 60 s; log %s:\n%s'
                                % (log_path, Path(log_path).read_text()[-2000:]))
+        # the node's batch counters before the run: the handshakes above are single frames
+        runner_name = 'segmentation_node: inference'
+        ready_ns = probe.now_ns()
+        before = probe.wait_for_diagnostics(
+            lambda a: _stamp_ns(a.header.stamp) > ready_ns and status_dict(a, runner_name), 5.0)
+        before = (status_dict(before, runner_name) if before is not None else None) or {}
         sent: List[List[int]] = [[] for _ in range(cameras)]
         period = 1.0 / rate_hz
         start = time.monotonic()
@@ -142,9 +162,10 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
                 'frames_dropped': int(status.get('frames_dropped', 0)),
                 'frames_lost_middleware': int(status.get('frames_lost_middleware', 0)),
             })
-        runner = status_dict(diag, 'segmentation_node: inference') or {}
+        runner = status_dict(diag, runner_name) or {}
         return {'cameras': results, 'rate_hz': rate_hz, 'duration_s': duration_s,
-                'large_data': large_data, 'runner': runner, 'node_log': log_path}
+                'large_data': large_data, 'runner': runner,
+                'batching': _batching(before, runner), 'node_log': log_path}
     finally:
         if probe is not None:
             probe.close()
@@ -181,8 +202,11 @@ def format_report(result: Dict[str, object]) -> str:
             % (cam['node_overhead_p50_ms'], stages)]
     runner = result['runner']
     if runner:
-        lines.append('  inference: %s, mean batch %s, batch p50 %s ms'
-                     % (runner.get('backend'), runner.get('mean_batch_size'),
+        batching = result.get('batching') or {}
+        lines.append('  inference: %s, %d batches of %d frames in the run (mean batch %.2f), '
+                     'batch p50 %s ms'
+                     % (runner.get('backend'), batching.get('batches', 0),
+                        batching.get('frames', 0), batching.get('mean_batch_size', float('nan')),
                         runner.get('batch_ms_p50')))
     return '\n'.join(lines)
 

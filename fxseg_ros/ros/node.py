@@ -148,6 +148,9 @@ class SegmentationNode(Node):
                 ', '.join(c.mask_pub.topic_name for c in self.cameras),
                 self.runner.backend, self._model_description(),
                 self.cfg['max_batch'] or 'all cameras'))
+        warning = P.transport_warning()
+        if warning:
+            self.get_logger().warning(warning)
 
     # Start-up ----------------------------------------------------------------------------------
     def _declare_and_validate(self) -> Dict[str, object]:
@@ -512,6 +515,7 @@ class SegmentationNode(Node):
                   ('cameras', str(len(self.cameras))),
                   ('max_batch', str(self.cfg['max_batch'] or len(self.cameras))),
                   ('batches', str(stats.get('batches', 0))),
+                  ('batched_frames', str(stats.get('frames', 0))),
                   ('last_batch_size', str(stats.get('last_batch_size', 0))),
                   ('mean_batch_size', '%.2f' % (stats['frames'] / stats['batches'])
                    if stats.get('batches') else '0')]
