@@ -52,10 +52,6 @@ def _percentiles(values_ms: List[float]) -> Dict[str, float]:
             'max': float(a.max())}
 
 
-def _stamp_ns(stamp) -> int:
-    return stamp.sec * 1000000000 + stamp.nanosec
-
-
 def _batching(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, float]:
     """Batches and frames the node ran during the benchmark (warm-up included, handshakes not)."""
     def delta(key):
@@ -78,6 +74,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
     """
     from fxseg_ros.data.synth import SceneGenerator
     from fxseg_ros.ros.probe import SegmentationProbe, start_node, status_dict
+    from fxseg_ros.ros.probe import stamp_ns as diag_stamp_ns
 
     topics = ['/fxseg_bench/cam%d/image_raw' % i for i in range(cameras)]
     node_params = {'camera_topics': topics, 'expected_rate_hz': float(rate_hz),
@@ -109,7 +106,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
         runner_name = 'segmentation_node: inference'
         ready_ns = probe.now_ns()
         before = probe.wait_for_diagnostics(
-            lambda a: _stamp_ns(a.header.stamp) > ready_ns and status_dict(a, runner_name), 5.0)
+            lambda a: diag_stamp_ns(a.header.stamp) > ready_ns and status_dict(a, runner_name), 5.0)
         before = (status_dict(before, runner_name) if before is not None else None) or {}
         sent: List[List[int]] = [[] for _ in range(cameras)]
         period = 1.0 / rate_hz
