@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Shared fixtures: tiny ONNX graphs built in the test, and the committed demo model."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 
@@ -59,8 +57,10 @@ def make_tiny_net(path: Path, input_wh=NET_INPUT_WH, num_classes: int = NUM_CLAS
         [helper.make_tensor_value_info(NET_OUTPUT_NAME, TensorProto.FLOAT,
                                        ['N', num_classes, h, w])],
         inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
-    model.ir_version = 8
+    # opset 13 / IR 7, as the demo model: ONNX Runtime 1.10 (the last for Python 3.6) and the
+    # TensorRT 8.x parsers read it
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 7
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Image message fields to BGR frames and back (no ROS graph: duck-typed messages)."""
 
-from __future__ import annotations
 
 import array
 from types import SimpleNamespace

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Preprocessing conventions, label table and latency statistics."""
 
-from __future__ import annotations
 
 import numpy as np
 import pytest

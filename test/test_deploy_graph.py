@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Deployment graph: equivalence with the bare network + reference pre/post-processing."""
 
-from __future__ import annotations
 
 import numpy as np
 import onnx

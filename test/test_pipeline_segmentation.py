@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """SegmentationPipeline: frame sizes, batch splitting and stage timings."""
 
-from __future__ import annotations
 
 import cv2
 import numpy as np

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Per-camera statistics and their diagnostics keys and levels (no DDS)."""
 
-from __future__ import annotations
 
 import pytest
 

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The node's parameter table, its validation, descriptors and the label table (no DDS)."""
 
-from __future__ import annotations
 
 import pytest
 

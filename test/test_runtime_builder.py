@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Engine builder: request checks per platform, model kinds, cache headers, CLI (no GPU)."""
 
-from __future__ import annotations
 
 import numpy as np
 import onnx

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Engine metadata files and the load / build / rebuild / error decision (no GPU needed)."""
 
-from __future__ import annotations
 
 import json
 

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ONNX Runtime runner and the runner factory."""
 
-from __future__ import annotations
 
 import logging
 

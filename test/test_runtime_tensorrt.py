@@ -6,7 +6,6 @@ TensorRT runner and builder on a real GPU: a tiny engine compared with ONNX Runt
 Marked `gpu`; skipped with the reason where TensorRT, pycuda or a CUDA device is missing.
 """
 
-from __future__ import annotations
 
 import json
 

@@ -14,8 +14,6 @@ they exist and otherwise maps label IDs with the official table. The synthetic w
 lighting condition (`day`, `dusk`, `night`) as the city name.
 """
 
-from __future__ import annotations
-
 import logging
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union

@@ -7,7 +7,6 @@ The synthetic generator, the readers, the metrics and the node all use this one 
 belong to no evaluated class carry :data:`IGNORE_LABEL`.
 """
 
-from __future__ import annotations
 
 from typing import NamedTuple, Tuple
 

@@ -8,7 +8,6 @@ tests) uses these constants, so a model trained here segments the same frames th
 Frames are camera frames as they arrive: BGR, uint8, shape (H, W, 3).
 """
 
-from __future__ import annotations
 
 from typing import Tuple
 

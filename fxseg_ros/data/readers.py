@@ -13,8 +13,6 @@ Sources: a Cityscapes-layout directory (synthetic or real), a plain image folder
 camera topic (via `fxseg_ros.data.bag`), or any iterable of BGR frames.
 """
 
-from __future__ import annotations
-
 import itertools
 import logging
 from pathlib import Path

@@ -14,8 +14,6 @@ drawing is deterministic, so one seed always gives byte-identical frames. The fr
 camera data on machines without a data set.
 """
 
-from __future__ import annotations
-
 import logging
 import math
 from pathlib import Path
@@ -107,7 +105,7 @@ class _Rand:
 
     _BLOCK = 2048
 
-    def __init__(self, rng: _Rand):
+    def __init__(self, rng: np.random.Generator):
         self._rng = rng
         self._uniform: List[float] = []
         self._normal: List[float] = []

@@ -26,7 +26,6 @@ This module imports onnx only (no torch), so the runtime layer can wrap a bare g
 target machine.
 """
 
-from __future__ import annotations
 
 import json
 import logging

@@ -12,7 +12,6 @@ Frames come out as BGR uint8 (H, W, 3), the pipeline's input. `bgr8` (and `8UC3`
 returned as a view of the message buffer, also when rows are padded (`step` > width x 3): no copy.
 """
 
-from __future__ import annotations
 
 import array
 from typing import Callable, Dict, NamedTuple, Optional

@@ -9,7 +9,6 @@ and resizes the labels back to each frame's size (nearest). For frames already a
 the hot path is a view (one frame) or one `np.stack` (several frames) and the runner call.
 """
 
-from __future__ import annotations
 
 import time
 from typing import Dict, List, Sequence, Union

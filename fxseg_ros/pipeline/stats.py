@@ -4,7 +4,6 @@
 Sliding-window latency and rate statistics, shared by the node's diagnostics and the evaluation.
 """
 
-from __future__ import annotations
 
 import collections
 from typing import Deque, Dict, Optional

@@ -14,8 +14,6 @@ minor*100 + patch from 10 on) and the calibration algorithm. Each further line i
 and the big-endian IEEE-754 float32 bits of its *scale*, scale = amax / 127; a value may be `0`.
 """
 
-from __future__ import annotations
-
 import logging
 import struct
 from pathlib import Path

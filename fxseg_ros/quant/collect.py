@@ -8,8 +8,6 @@ Intermediate tensors become graph outputs (their names unchanged, which are also
 names TensorRT's ONNX parser gives the network, and so the names of the calibration cache).
 """
 
-from __future__ import annotations
-
 import logging
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union

@@ -10,7 +10,6 @@ process, and reports per camera: latency from the header stamp to the mask's arr
 FPS, drops, and the node's share of the time (end to end minus inference).
 """
 
-from __future__ import annotations
 
 import argparse
 import logging

@@ -10,7 +10,6 @@ greenwave monitor dashboards read (frame_rate_node, frame_rate_msg,
 current_delay_from_realtime_ms, the jitter counters, total_dropped_frames, expected_frequency).
 """
 
-from __future__ import annotations
 
 import collections
 import math

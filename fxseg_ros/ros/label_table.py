@@ -11,7 +11,6 @@ a YAML file can replace it:
       - {id: 1, name: sidewalk, color: [244, 35, 232]}
 """
 
-from __future__ import annotations
 
 from typing import List, NamedTuple, Optional
 

@@ -17,7 +17,6 @@ frame as soon as the mask of the previous one is back (closed loop: the node's f
 without queueing, so nothing is dropped by design).
 """
 
-from __future__ import annotations
 
 import logging
 import os
@@ -28,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
@@ -44,31 +42,47 @@ class LiveEvalError(RuntimeError):
     """Live evaluation could not run; the message says why (with the node's log tail)."""
 
 
-@dataclass
 class LiveOptions:
-    """What `run_live` plays, into which node, at what rate."""
+    """What `run_live` plays, into which node, at what rate (keyword arguments: FIELDS)."""
 
-    bag: str
-    model: Optional[str] = None
-    image_topic: Optional[str] = None
-    label_topic: Optional[str] = ''
-    condition_topic: Optional[str] = None
-    precision: Optional[str] = None
-    name: Optional[str] = None
-    backend: str = 'auto'
-    threads: int = 0
-    rate: object = 'recorded'
-    connect: bool = False
-    params_file: Optional[str] = None
-    params: Dict[str, object] = field(default_factory=dict)
-    mask_topic: Optional[str] = None
-    node_timeout_s: float = 60.0
-    frame_timeout_s: float = 5.0
-    max_frames: Optional[int] = None
-    small_max_pixels: Optional[int] = None
-    small_classes: Optional[Sequence[int]] = None
-    progress: bool = True
-    log_path: Optional[str] = None
+    #: field name -> default (a plain class, not a dataclass: this module runs on Python 3.6)
+    FIELDS = (
+        ('model', None),
+        ('image_topic', None),
+        ('label_topic', ''),
+        ('condition_topic', None),
+        ('precision', None),
+        ('name', None),
+        ('backend', 'auto'),
+        ('threads', 0),
+        ('rate', 'recorded'),
+        ('connect', False),
+        ('params_file', None),
+        ('params', None),
+        ('mask_topic', None),
+        ('node_timeout_s', 60.0),
+        ('frame_timeout_s', 5.0),
+        ('max_frames', None),
+        ('small_max_pixels', None),
+        ('small_classes', None),
+        ('progress', True),
+        ('log_path', None),
+    )
+
+    def __init__(self, bag: str, **kwargs):
+        unknown = sorted(set(kwargs) - {name for name, _ in self.FIELDS})
+        if unknown:
+            raise TypeError('LiveOptions: unknown field(s) %s' % ', '.join(unknown))
+        self.bag = bag
+        for name, default in self.FIELDS:
+            setattr(self, name, kwargs.get(name, default))
+        if self.params is None:
+            self.params = {}
+
+    def __repr__(self) -> str:
+        fields = ', '.join('%s=%r' % (n, getattr(self, n)) for n in ('bag',) + tuple(
+            name for name, _ in self.FIELDS))
+        return 'LiveOptions(%s)' % fields
 
 
 def default_params_file() -> Optional[Path]:

@@ -16,7 +16,6 @@ and the diagnostics timer. One worker thread takes every fresh frame, converts t
 batched inference for all cameras and publishes. A slow model therefore never builds a queue.
 """
 
-from __future__ import annotations
 
 import argparse
 import logging

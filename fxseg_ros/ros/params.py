@@ -8,7 +8,6 @@ configuration files can be checked on a machine without ROS. The node turns ever
 `rcl_interfaces/ParameterDescriptor` (description, range, read_only) in `fxseg_ros.ros.node`.
 """
 
-from __future__ import annotations
 
 import os
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple

@@ -9,7 +9,6 @@ label tables and diagnostics that come back, with waits that take a timeout. The
 tests and `fxseg bench --node` use it; `start_node` starts the node as its own process.
 """
 
-from __future__ import annotations
 
 import os
 import subprocess
@@ -55,7 +54,7 @@ def start_node(params_file: Optional[str] = None, params: Optional[Dict[str, obj
     if log_file is not None:
         return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=full_env)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
-                            text=True)
+                            universal_newlines=True)
 
 
 def _yaml_value(value) -> str:
@@ -160,7 +159,7 @@ class SegmentationProbe:
                 return
 
     def _on_mask(self, store, topic: str, msg: Image) -> None:
-        now = time.time_ns()
+        now = int(time.time() * 1e9)  # time.time_ns needs Python 3.7
         with self._cond:
             key = (topic, stamp_ns(msg.header.stamp))
             store[key] = msg

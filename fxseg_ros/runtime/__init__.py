@@ -10,7 +10,6 @@ ONNX Runtime by default or, with backend='tensorrt', through an engine built fro
 when a runner of that kind is activated.
 """
 
-from __future__ import annotations
 
 import os
 from pathlib import Path

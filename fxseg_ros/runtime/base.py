@@ -9,7 +9,6 @@ It is a context manager: `activate()` loads (sessions, engines, buffers), `deact
 decoding encodings is the pipeline's job, not the runner's.
 """
 
-from __future__ import annotations
 
 import abc
 import time

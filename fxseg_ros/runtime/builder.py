@@ -22,7 +22,6 @@ The checks (`plan_build`) are pure functions of the request and a `Platform`, so
 without a GPU; `build_engine` is the only part that imports tensorrt.
 """
 
-from __future__ import annotations
 
 import logging
 import os

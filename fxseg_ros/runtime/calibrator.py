@@ -9,7 +9,6 @@ frames, because the calibration profile fixes the batch at 1. The class is creat
 so this module imports without TensorRT.
 """
 
-from __future__ import annotations
 
 import logging
 from pathlib import Path

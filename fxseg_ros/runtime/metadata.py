@@ -15,7 +15,6 @@ and `decide_engine_action` compares it with the machine before the runner loads 
 Nothing here imports TensorRT, so all of it is tested on machines without a GPU.
 """
 
-from __future__ import annotations
 
 import datetime
 import hashlib

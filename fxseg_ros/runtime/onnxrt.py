@@ -18,7 +18,6 @@ x0.25 graph: session start 0.16 s without, 0.10 s with the cached graph (medians
 labels and no inference-time difference; for tiny graphs it makes no measurable difference.
 """
 
-from __future__ import annotations
 
 import hashlib
 import logging

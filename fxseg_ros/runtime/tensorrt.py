@@ -26,7 +26,6 @@ are fixed per slot so the graph stays valid. Capture uses pycuda's `Stream.begin
 (pycuda >= 2022.1) or, failing that, cuda-python's runtime API.
 """
 
-from __future__ import annotations
 
 import logging
 import os
