@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fxseg_ros.data.bag import (BagError, BagFrameReader, BagSpec, BagWriter, CONDITION_TOPIC,
-                                camera_namespace_of, iter_bag_images, label_topic_for,
-                                list_topics, write_synthetic_bag)
+from fxseg_ros.data.bag import (BagError, BagSpec, BagWriter, camera_namespace_of,
+                                CONDITION_TOPIC, label_topic_for, write_synthetic_bag)
+from fxseg_ros.data.bag_reader import BagFrameReader, iter_bag_images, list_topics
 
 SIZE_WH = (96, 64)
 
@@ -161,9 +161,7 @@ def test_frames_without_labels_are_counted(tmp_path):
             stamp = t0 + i * 10**8
             # Frames 1 and 4 lose their label; an extra label has no frame.
             bag.write_frame('/camera', stamp, bgr, None if i in (1, 4) else labels)
-        lbl_conn = bag._cameras['/camera'][1]
-        bag._write(lbl_conn, t0 + 50 * 10**8, bag.label_message(labels, t0 + 50 * 10**8, 'x'),
-                   'sensor_msgs/msg/Image')
+        bag.write_labels('/camera', t0 + 50 * 10**8, labels)
     reader = BagFrameReader(path)
     frames = list(reader)
     assert [f.labels is None for f in frames] == [False, True, False, False, True, False]
@@ -179,15 +177,12 @@ def test_labels_logged_before_or_after_their_frame_are_matched(tmp_path):
     frames = [smooth_frame(i) for i in range(4)]
     with BagWriter(path, storage='sqlite3') as bag:
         bag.add_camera('/camera')
-        img_conn, lbl_conn, _, fid = bag._cameras['/camera']
         for i, (bgr, labels) in enumerate(frames):
             stamp = t0 + i * 10**8
             log_img = stamp + 2 * 10**7
             log_lbl = stamp + (-3 if i % 2 else 5) * 10**7  # before or after the frame
-            bag._write(img_conn, log_img, bag.image_message(bgr, stamp, fid),
-                       'sensor_msgs/msg/Image')
-            bag._write(lbl_conn, log_lbl, bag.label_message(labels, stamp, fid),
-                       'sensor_msgs/msg/Image')
+            bag.write_image('/camera', stamp, bgr, log_ns=log_img)
+            bag.write_labels('/camera', stamp, labels, log_ns=log_lbl)
     got = list(BagFrameReader(path))
     assert [f.stamp_ns for f in got] == [t0 + i * 10**8 for i in range(4)]
     for f, (_, labels) in zip(got, frames):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from fxseg_ros.data.labels import TRAIN_ID
-from fxseg_ros.data.synth import (CONDITIONS, RENDERED_CLASSES, SceneGenerator,
-                                  generate_sequence)
+from fxseg_ros.data.conditions import CONDITIONS
+from fxseg_ros.data.synth import generate_sequence, RENDERED_CLASSES, SceneGenerator
 
 ROAD, SKY, PERSON = TRAIN_ID['road'], TRAIN_ID['sky'], TRAIN_ID['person']
 REQUIRED = ('road', 'sidewalk', 'building', 'pole', 'traffic sign', 'vegetation', 'sky', 'person',
@@ -165,3 +165,35 @@ def test_sequence_random_access_and_ego_motion():
     assert all(0.6 < a < 0.999 for a in agree), agree
     other = next(gen.generate_sequence(1, 1, 'day'))[1]
     assert (other == frames[0][1]).mean() < min(agree)
+
+
+#: SHA-256 of two frames (night index 5, day index 1000001) and two sequence frames (dusk, drive 2,
+#: frames 3-4) of SceneGenerator(3, (160, 96), traffic_lights=True), image bytes then label bytes,
+#: computed once with the generator as it was before it became a package. They depend on
+#: OpenCV's rasteriser and blur, so they are pinned per OpenCV version.
+PINNED_DIGESTS = {
+    '5.0.0': ('7c5beed8051df79f32350460cd55a6d7047044fc4955f26ef993af417594d796',
+              '455381b0981c7979055a538fdab9e1be0fed281ddb2c95e3bfe04a5b2f75e717'),
+    '4.5.5': ('df0f8d3ced62a28d563744b7cd68b73aaca37d86fb33b3e526fdf8f3be39a3af',
+              'ddf976c354319683a70fbcebea679daec4651b228358313679a6e3691110a40a'),
+}
+
+
+def _digest(pairs):
+    import hashlib
+
+    h = hashlib.sha256()
+    for img, lab in pairs:
+        h.update(img.tobytes())
+        h.update(lab.tobytes())
+    return h.hexdigest()
+
+
+def test_frames_are_byte_identical_to_the_pinned_digests():
+    if cv2.__version__ not in PINNED_DIGESTS:
+        pytest.skip('no digest pinned for OpenCV %s (pinned: %s)'
+                    % (cv2.__version__, ', '.join(sorted(PINNED_DIGESTS))))
+    gen = SceneGenerator(3, (160, 96), traffic_lights=True)
+    frames = _digest([gen.generate(5, 'night'), gen.generate(1000001, 'day')])
+    sequence = _digest(list(gen.generate_sequence(2, 2, 'dusk', start=3)))
+    assert (frames, sequence) == PINNED_DIGESTS[cv2.__version__]

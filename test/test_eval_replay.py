@@ -39,7 +39,7 @@ def tiny_net_b(tmp_path_factory):
 
 def reference_scores(bag, model):
     """mIoU per condition computed independently: rosbags -> pipeline -> ConfusionMatrix."""
-    from fxseg_ros.data.bag import BagFrameReader
+    from fxseg_ros.data.bag_reader import BagFrameReader
     from fxseg_ros.pipeline import convert
     from fxseg_ros.pipeline.pipeline import SegmentationPipeline
     from fxseg_ros.runtime import create_runner
@@ -169,7 +169,8 @@ def test_eval_cli_errors_list_the_topics(tiny_bag, tiny_net, capsys):
     (['eval', '--model', 'm.onnx'], 'one of the arguments --bag --data is required'),
     (['eval', '--bag', 'b', '--data', 'd', '--model', 'm.onnx'], 'not allowed with'),
     (['eval', '--bag', 'b', '--model', 'm.onnx', '--rate', 'fast'], "'recorded', 'max'"),
-    (['make-bag', '--out', 'x', '--conditions', 'day,rain'], 'day/dusk/night'),
+    (['make-bag', '--out', 'x', '--conditions', 'day,rain'],
+     'unknown condition(s) rain; choose from day,dusk,night'),
     (['make-bag', '--out', 'x', '--size', '12x12'], 'too small'),
 ])
 def test_parsers_reject_bad_arguments(argv, message, capsys):
@@ -188,12 +189,12 @@ def test_parsers_accept_the_documented_arguments():
         ['make-bag', '--out', 'o', '--storage', 'sqlite3', '--compressed', '--cameras', '2',
          '--frames-per-condition', '5', '--conditions', 'day,dusk,night', '--seed', '3'])
     assert (args.storage, args.compressed, args.cameras, args.frames_per_condition,
-            args.conditions, args.seed) == ('sqlite3', True, 2, 5, ['day', 'dusk', 'night'], 3)
+            args.conditions, args.seed) == ('sqlite3', True, 2, 5, ('day', 'dusk', 'night'), 3)
     assert build_parser().parse_args(['demo', '--out', 'd']).out == 'd'
 
 
 def test_eval_cli_on_a_cityscapes_folder(tiny_net, tmp_path, capsys):
-    from fxseg_ros.data.cityscapes import write_cityscapes
+    from fxseg_ros.data.synth import write_cityscapes
 
     root = tmp_path / 'heldout'
     write_cityscapes(root, 2, seed=9, split='val', conditions=('day', 'night'),

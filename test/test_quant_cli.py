@@ -48,7 +48,7 @@ def test_parsers_reject(argv):
 
 @pytest.fixture(scope='module')
 def dataset(tmp_path_factory):
-    from fxseg_ros.data.cityscapes import write_cityscapes
+    from fxseg_ros.data.synth import write_cityscapes
 
     root = tmp_path_factory.mktemp('cs')
     write_cityscapes(root, 3, seed=5, split='train', conditions=('day', 'night'),

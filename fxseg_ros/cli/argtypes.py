@@ -2,15 +2,27 @@
 # SPDX-License-Identifier: Apache-2.0
 """
 Argument types shared by the `fxseg` subcommands: a bad value is an argparse error naming it.
+
+A type that turns its text into something other than a number or a string carries an
+`unparse(value) -> str` attribute, so a command line can be written back from parsed arguments
+(`fxseg_ros.cli.command_line`).
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Callable, List, Tuple, Union
+
+from fxseg_ros.data.conditions import CONDITIONS
+
+#: Largest frame side a size argument accepts, pixels.
+MAX_SIDE = 8192
+#: Playback rates that are not a number of Hz.
+RATE_NAMES = ('recorded', 'max')
 
 
 def positive_int(text: str) -> int:
-    """An integer >= 1."""
+    """Parse an integer >= 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError('expected an integer >= 1, got %s' % text)
@@ -18,7 +30,7 @@ def positive_int(text: str) -> int:
 
 
 def non_negative_int(text: str) -> int:
-    """An integer >= 0."""
+    """Parse an integer >= 0."""
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError('expected an integer >= 0, got %s' % text)
@@ -26,7 +38,7 @@ def non_negative_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    """A number > 0."""
+    """Parse a number > 0."""
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError('expected a number > 0, got %s' % text)
@@ -34,8 +46,78 @@ def positive_float(text: str) -> float:
 
 
 def non_negative_float(text: str) -> float:
-    """A number >= 0."""
+    """Parse a number >= 0."""
     value = float(text)
     if not value >= 0.0:
         raise argparse.ArgumentTypeError('expected a number >= 0, got %s' % text)
+    return value
+
+
+def _unparse_size(size_wh: Tuple[int, int]) -> str:
+    return '%dx%d' % tuple(size_wh)
+
+
+def size_wh(min_side: int = 1, max_side: int = MAX_SIDE) -> Callable[[str], Tuple[int, int]]:
+    """
+    Build the parser of 'WIDTHxHEIGHT' sizes (e.g. 1280x720) with sides in [min_side, max_side].
+
+    Every size argument of the `fxseg` commands is width first; the parser returns
+    (width, height).
+    """
+    def size(text: str) -> Tuple[int, int]:
+        parts = text.lower().split('x')
+        try:
+            if len(parts) != 2:
+                raise ValueError(text)
+            width, height = int(parts[0]), int(parts[1])
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                'expected WIDTHxHEIGHT, e.g. 1280x720, got %r' % text) from None
+        if min(width, height) < min_side:
+            raise argparse.ArgumentTypeError('size %dx%d is too small (min %dx%d)'
+                                             % (width, height, min_side, min_side))
+        if max(width, height) > max_side:
+            raise argparse.ArgumentTypeError('size %dx%d is too large (max %dx%d)'
+                                             % (width, height, max_side, max_side))
+        return width, height
+
+    size.unparse = _unparse_size
+    return size
+
+
+def comma_list(text: str) -> List[str]:
+    """Parse a comma-separated list ('a,b,c'); empty items are dropped."""
+    return [item.strip() for item in text.split(',') if item.strip()]
+
+
+comma_list.unparse = ','.join
+
+
+def condition_list(text: str) -> Tuple[str, ...]:
+    """Parse a comma-separated list of lighting conditions, e.g. 'day,night'."""
+    names = tuple(comma_list(text))
+    if not names:
+        raise argparse.ArgumentTypeError('no condition given; choose from %s'
+                                         % ','.join(CONDITIONS))
+    unknown = [name for name in names if name not in CONDITIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError('unknown condition(s) %s; choose from %s'
+                                         % (','.join(unknown), ','.join(CONDITIONS)))
+    return names
+
+
+condition_list.unparse = ','.join
+
+
+def playback_rate(text: str) -> Union[str, float]:
+    """Parse a playback rate: 'recorded' (the bag's timing), 'max' or a rate in Hz > 0."""
+    if text in RATE_NAMES:
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('expected %s or a rate in Hz, got %r'
+                                         % (' or '.join(repr(n) for n in RATE_NAMES), text))
+    if not value > 0:
+        raise argparse.ArgumentTypeError('rate must be > 0 Hz, got %s' % text)
     return value

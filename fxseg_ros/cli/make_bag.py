@@ -12,38 +12,19 @@ from __future__ import annotations
 
 import argparse
 
-from fxseg_ros.cli.argtypes import positive_float, positive_int
+from fxseg_ros.cli.argtypes import condition_list, positive_float, positive_int, size_wh
+from fxseg_ros.data.bag import BagSpec, STORAGES
+from fxseg_ros.data.conditions import CONDITIONS
+from fxseg_ros.data.sizes import SYNTH_MIN_SIDE
 
 NAME = 'make-bag'
 HELP = 'write a rosbag2 (MCAP or sqlite3) of synthetic camera frames with ground-truth labels'
 
 
-def _size_wh(text: str):
-    try:
-        w, h = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError('expected WIDTHxHEIGHT, e.g. 1280x720, got %r' % text)
-    if w < 16 or h < 16:
-        raise argparse.ArgumentTypeError('frame size %r is too small (min 16x16)' % text)
-    return w, h
-
-
-CONDITIONS = ('day', 'dusk', 'night')
-
-
-def _conditions(text: str):
-    names = [c.strip() for c in text.split(',') if c.strip()]
-    bad = [c for c in names if c not in CONDITIONS]
-    if not names or bad:
-        raise argparse.ArgumentTypeError('conditions must be a comma list of %s, got %r'
-                                         % ('/'.join(CONDITIONS), text))
-    return names
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', required=True,
                         help='bag directory to create (must not exist)')
-    parser.add_argument('--storage', choices=('mcap', 'sqlite3'), default='mcap',
+    parser.add_argument('--storage', choices=STORAGES, default=BagSpec.storage,
                         help='rosbag2 storage plugin (default: %(default)s)')
     parser.add_argument('--compressed', action='store_true',
                         help='write sensor_msgs/CompressedImage JPEG frames on '
@@ -54,17 +35,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='number of camera topics (default: %(default)s)')
     parser.add_argument('--frames-per-condition', type=positive_int, default=20,
                         help='frames per lighting condition and camera (default: %(default)s)')
-    parser.add_argument('--conditions', type=_conditions, default=['day', 'night'],
-                        help='comma list of day,dusk,night (default: day,night)')
+    parser.add_argument('--conditions', type=condition_list, default=BagSpec.conditions,
+                        metavar='LIST',
+                        help='comma list of %s (default: %s)'
+                             % (','.join(CONDITIONS), ','.join(BagSpec.conditions)))
     parser.add_argument('--seed', type=int, default=0, help='generator seed (default: 0)')
-    parser.add_argument('--size', type=_size_wh, default=(1280, 720), metavar='WxH',
-                        help='frame size (default: 1280x720)')
+    parser.add_argument('--size', type=size_wh(SYNTH_MIN_SIDE), default=BagSpec.size_wh,
+                        metavar='WxH', help='frame size (default: %dx%d)' % BagSpec.size_wh)
     parser.add_argument('--rate', type=positive_float, default=10.0,
                         help='frame rate of the recording in Hz (default: %(default)s)')
 
 
 def run(args: argparse.Namespace) -> int:
-    from fxseg_ros.data.bag import BagSpec, write_synthetic_bag
+    from fxseg_ros.data.bag import write_synthetic_bag
 
     spec = BagSpec(storage=args.storage, compressed=args.compressed, cameras=args.cameras,
                    frames_per_condition=args.frames_per_condition,

@@ -179,7 +179,7 @@ def _load_eval_set(args) -> EvalSet:
             raise SystemExit('error: no labelled frames in %s split %s'
                              % (args.eval_data, args.eval_split))
     else:
-        from fxseg_ros.data.synth import CONDITIONS
+        from fxseg_ros.data.conditions import CONDITIONS
 
         # The held-out set: the synthetic test range, never used for training or calibration.
         for bgr, gt, condition in _synthetic_frames(args.seed, args.eval_frames
@@ -204,7 +204,7 @@ def _calibration_blobs(args, count: int, conditions):
                                          conditions=None if conditions is None
                                          else list(conditions))
         return [feed['input'] for feed in iterate_feeds(reader)]
-    from fxseg_ros.data.synth import CONDITIONS
+    from fxseg_ros.data.conditions import CONDITIONS
 
     return [preprocess(bgr) for bgr, _, _ in
             _synthetic_frames(args.seed, count, conditions or CONDITIONS, _TRAIN_BASE)]
@@ -371,7 +371,7 @@ def _run_mixed(args) -> int:
 def _collect_report_calibrations(args, model):
     """Histograms over all conditions and over day frames only, in one pass of the frames."""
     from fxseg_ros.data.preprocess import preprocess
-    from fxseg_ros.data.synth import CONDITIONS
+    from fxseg_ros.data.conditions import CONDITIONS
     from fxseg_ros.quant.calibrators import HistogramCalibrator
     from fxseg_ros.quant.collect import ActivationCollector
 

@@ -18,14 +18,13 @@ import logging
 import time
 
 from fxseg_ros.cli.argtypes import non_negative_int, positive_float, positive_int
+from fxseg_ros.data.conditions import CONDITIONS
 
 NAME = 'train'
 HELP = ('train FCN-AlexNet on synthetic day/dusk/night frames (CPU, resumable), or measure the '
         'held-out mIoU of a model with --evaluate-only')
 
 LOG = logging.getLogger(__name__)
-
-CONDITIONS = ('day', 'dusk', 'night')
 
 
 def _width(text: str) -> float:
@@ -94,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help='split of the --data directory (default: train)')
     data.add_argument('--conditions', nargs='+', default=list(CONDITIONS), metavar='COND',
                       help='lighting conditions (synthetic) or cities (--data) to train on '
-                           '(default: day dusk night)')
+                           '(default: %s)' % ' '.join(CONDITIONS))
     data.add_argument('--train-count', type=positive_int, default=400,
                       help='synthetic training frames per condition (default: 400)')
     data.add_argument('--data-seed', type=int, default=0,
@@ -154,7 +153,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                  '(default: 1000)')
     evaluation.add_argument('--eval-conditions', nargs='+', default=list(CONDITIONS),
                             metavar='COND',
-                            help='conditions to evaluate (default: day dusk night)')
+                            help='conditions to evaluate (default: %s)' % ' '.join(CONDITIONS))
     evaluation.add_argument('--eval-json', default=None,
                             help='write the evaluation (mIoU per condition, IoU per class) as '
                                  'JSON to this path')

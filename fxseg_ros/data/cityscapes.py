@@ -11,7 +11,8 @@ Layout (as the Cityscapes release ships it)::
 Real Cityscapes ships `*_gtFine_labelIds.png` (34 label IDs); `*_gtFine_labelTrainIds.png` are
 made from them by cityscapesScripts' `createTrainIdLabelImgs`. The reader takes train IDs where
 they exist and otherwise maps label IDs with the official table. The synthetic writer uses the
-lighting condition (`day`, `dusk`, `night`) as the city name.
+lighting condition (`day`, `dusk`, `night`) as the city name
+(`fxseg_ros.data.synth.writer`).
 """
 
 import logging
@@ -21,6 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import IGNORE_LABEL
 
 LOG = logging.getLogger(__name__)
@@ -29,8 +31,6 @@ IMAGE_SUFFIX = '_leftImg8bit.png'
 TRAIN_IDS_SUFFIX = '_gtFine_labelTrainIds.png'
 LABEL_IDS_SUFFIX = '_gtFine_labelIds.png'
 SPLITS = ('train', 'val', 'test')
-#: Scene-index base per split, so train / val / test of one seed never share a scene.
-_SPLIT_BASE = {'train': 0, 'val': 1000000, 'test': 2000000}
 
 #: Cityscapes label ID -> train ID (cityscapesScripts `helpers/labels.py`); others are ignored.
 CITYSCAPES_ID_TO_TRAIN_ID: Dict[int, int] = {
@@ -80,8 +80,6 @@ def condition_of_city(city: str) -> str:
     Synthetic data names its cities after the condition; real Cityscapes was recorded in
     daylight, so any other city is 'day'.
     """
-    from fxseg_ros.data.synth import CONDITIONS
-
     return city if city in CONDITIONS else 'day'
 
 
@@ -146,7 +144,7 @@ class CityscapesDataset:
         return [sample[2] for sample in self.samples]
 
     def load_image(self, index: int) -> np.ndarray:
-        """The frame only: shape (H, W, 3), uint8, BGR."""
+        """Read the frame only: shape (H, W, 3), uint8, BGR."""
         path = self.samples[index][2]
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
@@ -184,87 +182,3 @@ class CityscapesDataset:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
-
-
-def _write_one(args) -> Tuple[str, str]:
-    """Worker: render one frame and write image + labels (PNG; deterministic bytes)."""
-    generator, root, split, condition, index = args
-    bgr, labels = generator.generate(index + _SPLIT_BASE[split], condition)
-    stem = frame_stem(condition, index, 0)
-    img_file = image_path(root, split, condition, stem)
-    lbl_file = label_path(root, split, condition, stem)
-    if not cv2.imwrite(str(img_file), bgr) or not cv2.imwrite(str(lbl_file), labels):
-        raise OSError('cannot write %s / %s' % (img_file, lbl_file))
-    return str(img_file), str(lbl_file)
-
-
-_WORKER_GENERATOR = None
-
-
-def _init_worker(seed: int, size_wh: Tuple[int, int], traffic_lights: bool) -> None:
-    global _WORKER_GENERATOR
-    from fxseg_ros.data.synth import SceneGenerator
-
-    cv2.setNumThreads(1)
-    _WORKER_GENERATOR = SceneGenerator(seed, size_wh, traffic_lights=traffic_lights)
-
-
-def _worker_write(args) -> Tuple[str, str]:
-    return _write_one((_WORKER_GENERATOR,) + tuple(args))
-
-
-def write_cityscapes(out_dir: Union[str, Path], count: int, seed: int = 0, split: str = 'train',
-                     conditions: Sequence[str] = ('day', 'dusk', 'night'),
-                     size_wh: Tuple[int, int] = (1280, 720), start: int = 0,
-                     workers: int = 1, progress: Optional[bool] = None,
-                     traffic_lights: bool = False) -> List[Path]:
-    """
-    Write `count` synthetic frames per condition in the Cityscapes layout; returns image paths.
-
-    Frame i of a condition is `SceneGenerator(seed).generate(base(split) + start + i,
-    condition)` with base 0 / 1e6 / 2e6 for train / val / test, stored as
-    `<condition>_<start+i:06d>_000000`. Output bytes depend only on the arguments (also with
-    several workers). progress: a tqdm bar (default: when more than 20 frames).
-    """
-    from fxseg_ros.data.synth import CONDITIONS, SceneGenerator
-
-    if split not in _SPLIT_BASE:
-        raise ValueError('split must be one of %s, got %r' % (', '.join(SPLITS), split))
-    unknown = [c for c in conditions if c not in CONDITIONS]
-    if unknown or not conditions:
-        raise ValueError('conditions must be a non-empty subset of %s, got %s'
-                         % (', '.join(CONDITIONS), list(conditions)))
-    if count < 0 or start < 0:
-        raise ValueError('count and start must be >= 0')
-    root = Path(out_dir)
-    for condition in conditions:
-        (root / 'leftImg8bit' / split / condition).mkdir(parents=True, exist_ok=True)
-        (root / 'gtFine' / split / condition).mkdir(parents=True, exist_ok=True)
-    jobs = [(str(root), split, condition, start + i)
-            for condition in conditions for i in range(count)]
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(jobs), unit='frame', desc='synth %s' % split,
-               disable=not (progress if progress is not None else len(jobs) > 20))
-    written: List[Path] = []
-    try:
-        if workers > 1 and len(jobs) > 1:
-            import multiprocessing
-
-            with multiprocessing.get_context('spawn').Pool(
-                    workers, initializer=_init_worker,
-                    initargs=(seed, tuple(size_wh), traffic_lights)) as pool:
-                for img_file, _ in pool.imap(_worker_write, jobs, chunksize=4):
-                    written.append(Path(img_file))
-                    bar.update()
-        else:
-            generator = SceneGenerator(seed, tuple(size_wh), traffic_lights=traffic_lights)
-            for job in jobs:
-                img_file, _ = _write_one((generator,) + job)
-                written.append(Path(img_file))
-                bar.update()
-    finally:
-        bar.close()
-    LOG.info('wrote %d synthetic frames to %s (split %s, seed %d)', len(written), root, split,
-             seed)
-    return written

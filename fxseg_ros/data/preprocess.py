@@ -14,10 +14,8 @@ from typing import Tuple
 import cv2
 import numpy as np
 
-#: The camera resolution the deployment graph is exported for, (width, height).
-CAMERA_WH: Tuple[int, int] = (1280, 720)
-#: The network input resolution of the demo model, (width, height).
-NET_INPUT_WH: Tuple[int, int] = (640, 360)
+from fxseg_ros.data.sizes import CAMERA_WH, NET_INPUT_WH  # noqa: F401 (conventions used here)
+
 #: Per-channel mean and standard deviation in BGR order, on the 0..255 scale (ImageNet statistics).
 MEAN_BGR = np.array([0.406 * 255, 0.456 * 255, 0.485 * 255], dtype=np.float32)
 STD_BGR = np.array([0.225 * 255, 0.224 * 255, 0.229 * 255], dtype=np.float32)

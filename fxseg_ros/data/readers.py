@@ -265,7 +265,7 @@ class BagCalibrationReader(FrameCalibrationReader):
                  max_frames: Optional[int] = None, conditions: Optional[Sequence[str]] = None,
                  stride: int = 1, batch_size: int = 1, input_name: str = NET_INPUT_NAME,
                  size_wh: Tuple[int, int] = NET_INPUT_WH):
-        from fxseg_ros.data.bag import iter_bag_images
+        from fxseg_ros.data.bag_reader import iter_bag_images
 
         self.path = Path(path)
         self.topic = topic

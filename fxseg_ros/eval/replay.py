@@ -161,7 +161,8 @@ def bag_source(path, image_topic: Optional[str] = None, label_topic: Optional[st
                condition_topic: Optional[str] = None, max_frames: Optional[int] = None,
                decoder: Optional[Callable] = None) -> FrameSource:
     """Frames of a bag's camera topic with labels matched by stamp (see data.bag)."""
-    from fxseg_ros.data.bag import CONDITION_TOPIC, BagFrameReader
+    from fxseg_ros.data.bag import CONDITION_TOPIC
+    from fxseg_ros.data.bag_reader import BagFrameReader
 
     reader = BagFrameReader(path, image_topic=image_topic, label_topic=label_topic,
                             condition_topic=condition_topic or CONDITION_TOPIC,

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import CLASS_NAMES, IGNORE_LABEL, NUM_CLASSES
 from fxseg_ros.data.preprocess import (
     MEAN_BGR, NET_INPUT_WH, STD_BGR, postprocess, preprocess, resize_bilinear)
@@ -44,7 +45,6 @@ from fxseg_ros.model.fcn_alexnet import (
 
 LOG = logging.getLogger(__name__)
 
-CONDITIONS = ('day', 'dusk', 'night')
 LAST_CHECKPOINT = 'last.ckpt'
 MODEL_CHECKPOINT = 'model.ckpt'
 #: Brightness gain range of the augmentation (applied to the 0..255 frame).
