@@ -17,7 +17,7 @@ from test_bag_roundtrip import frame_source, smooth_frame
 from fxseg_ros.cli.main import build_parser, main
 from fxseg_ros.data.bag import BagSpec, BagWriter, write_synthetic_bag
 from fxseg_ros.eval import replay
-from fxseg_ros.eval.metrics import ConfusionMatrix
+from fxseg_ros.metrics.confusion import ConfusionMatrix
 from fxseg_ros.eval.models import describe_model
 from fxseg_ros.eval.report import article_table, format_bytes, write_report
 

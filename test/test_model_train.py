@@ -16,6 +16,7 @@ from fxseg_ros.cli.main import build_parser, main  # noqa: E402
 from fxseg_ros.data.labels import TRAIN_ID  # noqa: E402
 from fxseg_ros.data.preprocess import preprocess  # noqa: E402
 from fxseg_ros.data.synth import SceneGenerator  # noqa: E402
+from fxseg_ros.eval import heldout  # noqa: E402
 from fxseg_ros.model import train as training  # noqa: E402
 from fxseg_ros.model.fcn_alexnet import FCNConfig, load_checkpoint  # noqa: E402
 from fxseg_ros.model.fcn_alexnet import torch_load  # noqa: E402
@@ -161,7 +162,7 @@ def test_evaluate_counts_iou_over_classes_present():
         scores = np.zeros((blob.shape[0], 19) + blob.shape[2:], np.float32)
         scores[:, TRAIN_ID['road']] = 1.0
         return scores
-    result = training.evaluate(all_road, count=2, seed=11, conditions=('night',),
+    result = heldout.evaluate(all_road, count=2, seed=11, conditions=('night',),
                                progress=False)
     labels = np.stack([SceneGenerator(11).generate(i, 'night')[1] for i in range(2)])
     present = np.unique(labels[labels != 255])
@@ -211,7 +212,7 @@ def test_train_parser_values_and_defaults():
     ['export', '--out', 'x.onnx'],                                    # no source
     ['export', '--checkpoint', 'c.ckpt', '--random-init', '--out', 'x.onnx'],
     ['export', '--random-init'],                                      # no --out
-    ['export', '--random-init', '--out', 'x.onnx', '--input-wh', '8', '8'],
+    ['export', '--random-init', '--out', 'x.onnx', '--input-wh', '8x8'],
 ])
 def test_parsers_reject_bad_arguments(argv):
     with pytest.raises(SystemExit):

@@ -23,13 +23,17 @@ from fxseg_ros.quant.cache import read_calibration_cache
       'trt_version': '10.14.1'}),
     (['calibrate', '--check', 'c.json', '--data', 'night', '--max-clip', '0.01'],
      {'check': 'c.json', 'max_clip': 0.01}),
-    (['quantize', '--calib', 'c.json', '--out', 'q.onnx', '--keep-fp', 'conv1', 'conv2'],
-     {'precision': 'int8', 'activations': 's8', 'keep_fp': ['conv1', 'conv2'],
-      'analyze': False, 'report': False, 'max_drop': None}),
-    (['quantize', '--report', '--eval-frames', '6', '--calib-frames', '12', '--max-drop', '0.5'],
-     {'report': True, 'eval_frames': 6, 'calib_frames': 12, 'max_drop': 0.5}),
-    (['quantize', '--analyze', '--calib', 'c.json', '--precision', 'fp16'],
-     {'analyze': True, 'precision': 'fp16'}),
+    (['quantize', 'int8', '--calib', 'c.json', '--out', 'q.onnx', '--keep-fp', 'conv1',
+      'conv2'],
+     {'mode': 'int8', 'activations': 's8', 'keep_fp': ['conv1', 'conv2']}),
+    (['quantize', 'report', '--eval-frames', '6', '--calib-frames', '12', '--max-drop', '0.25'],
+     {'mode': 'report', 'eval_frames': 6, 'calib_frames': 12, 'max_drop': 0.25}),
+    (['quantize', 'report'], {'max_drop': 0.5, 'latency_runs': 10}),
+    (['quantize', 'analyze', '--calib', 'c.json', '--analyze-frames', '2'],
+     {'mode': 'analyze', 'analyze_frames': 2, 'data': None}),
+    (['quantize', 'fp16', '--emulated', '--out', 'f.onnx'], {'mode': 'fp16', 'emulated': True}),
+    (['quantize', 'mixed', '--calib', 'c.json', '--max-drop', '0.5', '--out', 'm.onnx'],
+     {'mode': 'mixed', 'max_drop': 0.5, 'max_fallback': 8, 'eval_frames': 24}),
 ])
 def test_parsers(argv, expected):
     args = build_parser().parse_args(argv)
@@ -37,13 +41,27 @@ def test_parsers(argv, expected):
         assert getattr(args, key) == value
 
 
-@pytest.mark.parametrize('argv', [
-    ['calibrate', '--method', 'kl'], ['calibrate', '--percentile', '101'],
-    ['calibrate', '--frames', '0'], ['quantize', '--max-drop', '-1'],
-    ['quantize', '--precision', 'int4'], ['quantize', '--activations', 'fp8']])
-def test_parsers_reject(argv):
+@pytest.mark.parametrize('argv, message', [
+    (['calibrate', '--method', 'kl'], 'invalid choice'),
+    (['calibrate', '--percentile', '101'], 'percentile must be in'),
+    (['calibrate', '--frames', '0'], 'expected an integer >= 1'),
+    (['quantize', 'mixed', '--calib', 'c', '--out', 'o', '--max-drop', '-1'],
+     'expected a number >= 0'),
+    (['quantize', 'int4'], "invalid choice: 'int4'"),
+    (['quantize', 'int8', '--calib', 'c', '--out', 'o', '--activations', 'fp8'],
+     'invalid choice'),
+    (['quantize'], 'the following arguments are required: MODE'),
+    # One mode at a time: the report has no --out, the converter no --report.
+    (['quantize', 'analyze', '--calib', 'c', 'report'], 'unrecognized arguments: report'),
+    (['quantize', 'report', '--out', 'x.onnx'], 'unrecognized arguments: --out'),
+    (['quantize', 'int8', '--out', 'q.onnx'], 'the following arguments are required: --calib'),
+    (['quantize', 'mixed', '--calib', 'c', '--out', 'o'],
+     'the following arguments are required: --max-drop'),
+])
+def test_parsers_reject(argv, message, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(argv)
+    assert message in capsys.readouterr().err
 
 
 @pytest.fixture(scope='module')
@@ -84,25 +102,29 @@ def test_calibrate_quantize_check_end_to_end(tmp_path, dataset, tiny_net, capsys
     assert json.loads((tmp_path / 'cov.json').read_text())['flagged'] is True
 
     int8 = tmp_path / 'int8.onnx'
-    assert main(['quantize', '--model', str(tiny_net), '--calib', str(calib), '--out',
+    assert main(['quantize', 'int8', '--model', str(tiny_net), '--calib', str(calib), '--out',
                  str(int8)]) == 0
     out = capsys.readouterr().out
     assert 'TensorRT Q/DQ rules: OK' in out
     ops = [n.op_type for n in onnx.load(str(int8)).graph.node]
     assert ops.count('DequantizeLinear') > 3
     # The TensorRT cache is a calibration too.
-    assert main(['quantize', '--model', str(tiny_net), '--calib', str(cache), '--out',
+    assert main(['quantize', 'int8', '--model', str(tiny_net), '--calib', str(cache), '--out',
                  str(tmp_path / 'from_cache.onnx')]) == 0
     fp16 = tmp_path / 'fp16.onnx'
-    assert main(['quantize', '--model', str(tiny_net), '--precision', 'fp16', '--out',
-                 str(fp16)]) == 0
+    assert main(['quantize', 'fp16', '--model', str(tiny_net), '--out', str(fp16)]) == 0
     assert onnx.load(str(fp16)).graph.input[0].type.tensor_type.elem_type == 1
-    assert main(['quantize', '--model', str(tiny_net), '--calib', str(calib), '--analyze',
+    capsys.readouterr()
+    assert main(['quantize', 'analyze', '--model', str(tiny_net), '--calib', str(calib),
                  '--data', str(dataset), '--analyze-frames', '1']) == 0
     out = capsys.readouterr().out
-    assert 'Per-layer INT8 sensitivity' in out
-    ranked = [line.split()[1] for line in out.splitlines() if line[:1].isdigit()]
-    assert sorted(ranked) == ['conv1', 'conv2', 'score']
+    assert 'Per-layer INT8 sensitivity on 1 frames' in out
+    rows = [line.split() for line in out.splitlines() if line[:1].isdigit()]
+    assert [row[0] for row in rows] == ['1', '2', '3']
+    assert sorted(row[1] for row in rows) == ['conv1', 'conv2', 'score']
+    # Ranked by the isolated SQNR, most sensitive (lowest) first.
+    sqnr = [float(row[3]) for row in rows]
+    assert sqnr == sorted(sqnr)
 
 
 def test_calibrate_needs_data_and_output(tiny_net, capsys):
@@ -114,12 +136,15 @@ def test_calibrate_needs_data_and_output(tiny_net, capsys):
 def test_report_and_mixed_precision_on_tiny_net(tmp_path, tiny_net, capsys):
     md = tmp_path / 'report.md'
     js = tmp_path / 'report.json'
-    assert main(['quantize', '--report', '--model', str(tiny_net), '--calib-frames', '3',
+    assert main(['quantize', 'report', '--model', str(tiny_net), '--calib-frames', '3',
                  '--eval-frames', '1', '--analyze-frames', '1', '--latency-runs', '1',
-                 '--max-fallback', '1', '--threads', '1', '--report-md', str(md),
-                 '--report-json', str(js)]) == 0
+                 '--max-fallback', '1', '--threads', '1', '--markdown', str(md),
+                 '--json', str(js)]) == 0
     out = capsys.readouterr().out
     assert '| Precision | Calibration | Weights (MB)' in out
+    # The small-object threshold printed is the one the metric used.
+    from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS
+    assert 'Small objects (components < %d px' % DEFAULT_MAX_PIXELS in out
     report = json.loads(js.read_text())
     rows = {r['model']: r for r in report['rows']}
     assert set(rows) == {'fp32', 'fp16', 'int8_entropy', 'int8_minmax', 'int8_percentile',
@@ -136,8 +161,9 @@ def test_report_and_mixed_precision_on_tiny_net(tmp_path, tiny_net, capsys):
     assert main(['calibrate', '--model', str(tiny_net), '--data', str(_folder(tmp_path)),
                  '--frames', '2', '--method', 'minmax', '--out', str(calib)]) == 0
     mixed = tmp_path / 'mixed.onnx'
-    code = main(['quantize', '--model', str(tiny_net), '--calib', str(calib), '--max-drop',
-                 '100', '--out', str(mixed), '--eval-frames', '1', '--analyze-frames', '1'])
+    code = main(['quantize', 'mixed', '--model', str(tiny_net), '--calib', str(calib),
+                 '--max-drop', '100', '--out', str(mixed), '--eval-frames', '1',
+                 '--analyze-frames', '1'])
     assert code == 0 and mixed.is_file()
     assert 'OK: ' in capsys.readouterr().out
 

@@ -9,8 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, numpy_helper
 
-from fxseg_ros.quant.collect import make_session
 from fxseg_ros.quant.fp16 import convert_to_fp16, emulate_fp16
+from fxseg_ros.runtime.session import make_session
 
 
 @pytest.fixture(scope='module')

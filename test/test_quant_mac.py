@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from fxseg_ros.quant.collect import make_session
 from fxseg_ros.quant.mac import (conv2d_int32, conv2d_int32_u8s8_avx2, dot_dp4a, dp4a, im2col,
                                  quantize, requantize)
+from fxseg_ros.runtime.session import make_session
 
 
 def test_dp4a_four_products_into_int32():

@@ -10,7 +10,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from fxseg_ros.quant.calibrators import calibrate
-from fxseg_ros.quant.collect import ArrayReader, make_session
+from fxseg_ros.quant.collect import ArrayReader
+from fxseg_ros.runtime.session import make_session
 from fxseg_ros.quant.qdq import (check_tensorrt_rules, optimized_op_types, quantize_qdq,
                                  quantized_nodes, weight_bytes)
 

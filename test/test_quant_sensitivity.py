@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from fxseg_ros.quant.calibrators import calibrate
-from fxseg_ros.quant.collect import ArrayReader, make_session
+from fxseg_ros.quant.collect import ArrayReader
+from fxseg_ros.runtime.session import make_session
 from fxseg_ros.quant.sensitivity import (cosine_similarity, isolated_sensitivity, layer_errors,
                                          mixed_precision_search, sqnr_db, weighted_layers)
 

@@ -54,11 +54,11 @@ def test_plan_build(options, platform, kind, cache, expected):
     (BuildOptions('int8', calibration_cache='c.cache'), TX2, 'fp32', True,
      r'no fast INT8 .*TX2, sm_62.*--precision fp16'),
     (BuildOptions('int8', calibration_cache='c.cache'), DESKTOP11, 'fp32', True,
-     r'strongly typed.*implicit calibration.*fxseg quantize --precision int8'),
+     r'strongly typed.*implicit calibration.*fxseg quantize int8'),
     (BuildOptions('int8'), DESKTOP11, 'fp32', False,
      r'strongly typed.*FP32 model cannot be built as INT8.*fxseg quantize'),
     (BuildOptions('fp16'), DESKTOP11, 'fp32', False,
-     r'FP16 needs an FP16 model \(fxseg quantize --precision fp16'),
+     r'FP16 needs an FP16 model \(fxseg quantize fp16'),
     (BuildOptions('fp32'), DESKTOP11, 'qdq', False, r'build it with --precision int8'),
     (BuildOptions('int8'), PX2, 'fp32', False,
      r'INT8 needs calibration.*--calibration-cache.*--calib-data.*Q/DQ'),
@@ -135,15 +135,15 @@ def test_build_cli_parser():
     args = build_parser().parse_args([
         'build', '--model', 'm.onnx', '--out', 'e.engine', '--precision', 'int8',
         '--calibration-cache', 'c.cache', '--calib-data', 'd', '--dla-core', '1',
-        '--workspace', '2048', '--timing-cache', 't.cache', '--camera-hw', '1080x1920',
+        '--workspace', '2048', '--timing-cache', 't.cache', '--camera-wh', '1920x1080',
         '--max-batch', '2', '--float-io', 'yes'])
     assert (args.model, args.out, args.precision) == ('m.onnx', 'e.engine', 'int8')
-    assert args.dla_core == 1 and args.workspace == 2048 and args.camera_hw == (1080, 1920)
+    assert args.dla_core == 1 and args.workspace == 2048 and args.camera_wh == (1920, 1080)
     assert args.max_batch == 2 and args.float_io == 'yes' and args.timing_cache == 't.cache'
     defaults = build_parser().parse_args(['build', '--model', 'm.onnx', '--out', 'e.engine'])
     assert defaults.precision == 'fp16' and defaults.float_io == 'auto'
     for bad in (['--precision', 'int4'], ['--dla-core', '-1'], ['--workspace', '0'],
-                ['--camera-hw', '720']):
+                ['--camera-wh', '1280'], ['--camera-hw', '720x1280']):
         with pytest.raises(SystemExit):
             build_parser().parse_args(['build', '--model', 'm', '--out', 'e'] + bad)
 

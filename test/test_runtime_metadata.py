@@ -155,7 +155,7 @@ def test_decide_wanted_options(built):
     assert decision.reasons == ('built for 720x1280 camera frames, 1080x1920 wanted',
                                 'built for camera-resolution labels, network wanted',
                                 'built for batches up to 1, 4 wanted')
-    assert '--camera-hw 1080x1920' in decision.message and '--max-batch 4' in decision.message
+    assert '--camera-wh 1920x1080' in decision.message and '--max-batch 4' in decision.message
 
 
 def test_decide_engine_without_metadata_loads_with_reason(tmp_path):

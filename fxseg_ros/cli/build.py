@@ -9,23 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 
-from fxseg_ros.cli.argtypes import non_negative_int, positive_int
+from fxseg_ros.cli.argtypes import non_negative_int, positive_int, size_wh
+from fxseg_ros.data.sizes import CAMERA_WH
 
 NAME = 'build'
 HELP = ('build a TensorRT engine (FP32, FP16 or INT8) from a bare or deployment ONNX graph, with '
         'a metadata file next to it; run this on the machine that will use the engine')
 
 LOG = logging.getLogger(__name__)
-
-
-def _hw(text: str):
-    parts = text.lower().replace('x', ',').split(',')
-    if len(parts) != 2:
-        raise argparse.ArgumentTypeError('expected HEIGHTxWIDTH, e.g. 720x1280, got %r' % text)
-    h, w = int(parts[0]), int(parts[1])
-    if h < 1 or w < 1:
-        raise argparse.ArgumentTypeError('height and width must be >= 1, got %r' % text)
-    return h, w
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,8 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--timing-cache', metavar='F',
                         help='TensorRT timing cache file: loaded when present, saved after the '
                              'build (speeds up later builds on the same GPU)')
-    parser.add_argument('--camera-hw', type=_hw, default=(720, 1280), metavar='HxW',
-                        help='camera resolution the deployment graph takes (default 720x1280)')
+    parser.add_argument('--camera-wh', type=size_wh(), default=CAMERA_WH, metavar='WxH',
+                        help='camera resolution the deployment graph takes (default %dx%d)'
+                             % CAMERA_WH)
     parser.add_argument('--output', choices=('camera', 'network'), default='camera',
                         help='label resolution: camera (nearest upsample in the graph) or the '
                              "network's grid (default %(default)s)")
@@ -78,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         calib_data=args.calib_data, calib_topic=args.calib_topic, calib_count=args.calib_count,
         dla_core=args.dla_core,
         workspace_mib=args.workspace, timing_cache=args.timing_cache,
-        camera_hw=tuple(args.camera_hw), output=args.output, max_batch=args.max_batch,
+        camera_hw=(args.camera_wh[1], args.camera_wh[0]), output=args.output, max_batch=args.max_batch,
         float_io={'auto': None, 'yes': True, 'no': False}[args.float_io])
     try:
         meta = builder.build_engine(args.model, args.out, options)

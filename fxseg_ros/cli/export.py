@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from fxseg_ros.cli.argtypes import size_wh
 from fxseg_ros.cli.train import add_architecture_arguments
+from fxseg_ros.data.sizes import CAMERA_WH, NET_INPUT_WH
 
 NAME = 'export'
 HELP = ('export an FCN-AlexNet checkpoint (or a random-init model) to the bare ONNX network graph '
@@ -23,12 +25,8 @@ HELP = ('export an FCN-AlexNet checkpoint (or a random-init model) to the bare O
 
 LOG = logging.getLogger(__name__)
 
-
-def _size_wh(text: str) -> int:
-    value = int(text)
-    if value < 32:
-        raise argparse.ArgumentTypeError('size must be >= 32 pixels, got %s' % text)
-    return value
+#: Smallest side of the exported graphs' input, pixels.
+MIN_SIDE = 32
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,12 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--float-io', action='store_true',
                         help='deployment graph with float32 0..255 input and int32 labels '
                              '(TensorRT < 8.6 has no UINT8 inputs)')
-    parser.add_argument('--camera-wh', nargs=2, type=_size_wh, default=(1280, 720),
-                        metavar=('W', 'H'),
-                        help='camera resolution of the deployment graph (default: 1280 720)')
-    parser.add_argument('--input-wh', nargs=2, type=_size_wh, default=(640, 360),
-                        metavar=('W', 'H'),
-                        help='network input resolution of the bare graph (default: 640 360)')
+    parser.add_argument('--camera-wh', type=size_wh(MIN_SIDE), default=CAMERA_WH, metavar='WxH',
+                        help='camera resolution of the deployment graph (default: %dx%d)'
+                             % CAMERA_WH)
+    parser.add_argument('--input-wh', type=size_wh(MIN_SIDE), default=NET_INPUT_WH,
+                        metavar='WxH',
+                        help='network input resolution of the bare graph (default: %dx%d)'
+                             % NET_INPUT_WH)
     parser.add_argument('--opset', type=int, default=13,
                         help='ONNX opset (default: 13, the newest TensorRT 8.2 parses)')
     parser.add_argument('--upscore-op', choices=('resize', 'convtranspose'), default='resize',

@@ -17,8 +17,9 @@ import json
 import logging
 import time
 
-from fxseg_ros.cli.argtypes import non_negative_int, positive_float, positive_int
+from fxseg_ros.cli.argtypes import non_negative_int, positive_float, positive_int, size_wh
 from fxseg_ros.data.conditions import CONDITIONS
+from fxseg_ros.data.sizes import NET_INPUT_WH
 
 NAME = 'train'
 HELP = ('train FCN-AlexNet on synthetic day/dusk/night frames (CPU, resumable), or measure the '
@@ -98,9 +99,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help='synthetic training frames per condition (default: 400)')
     data.add_argument('--data-seed', type=int, default=0,
                       help='seed of the synthetic training frames (default: 0)')
-    data.add_argument('--input-wh', nargs=2, type=positive_int, default=(640, 360),
-                      metavar=('W', 'H'),
-                      help='network input resolution to train at (default: 640 360)')
+    data.add_argument('--input-wh', type=size_wh(), default=NET_INPUT_WH, metavar='WxH',
+                      help='network input resolution to train at (default: %dx%d)'
+                           % NET_INPUT_WH)
     data.add_argument('--cache', default=None,
                       help='cache file of the training frames (default: a name under '
                            'out/cache/ derived from the data options)')
@@ -165,7 +166,7 @@ def _print_evaluation(result: dict) -> None:
     for condition, metrics in result['conditions'].items():
         print('  %-6s mIoU %.4f  pixel acc %.4f  (%d frames)'
               % (condition, metrics['miou'], metrics['pixel_accuracy'], metrics['frames']))
-    from fxseg_ros.model.train import class_table
+    from fxseg_ros.eval.heldout import class_table
 
     print('  per-class IoU:')
     header = '    %-14s' % 'class' + ''.join('%8s' % c for c in result['conditions'])
@@ -177,21 +178,32 @@ def _print_evaluation(result: dict) -> None:
         print(row)
 
 
-def run(args: argparse.Namespace) -> int:
-    from fxseg_ros.model import train as training
+def _evaluate(model: str, args: argparse.Namespace) -> None:
+    """Measure, print and (with --eval-json) write the held-out mIoU of a model."""
+    from fxseg_ros.eval.heldout import evaluate_path
 
+    started = time.perf_counter()
+    result = evaluate_path(model, count=args.eval_count, seed=args.eval_seed,
+                           conditions=args.eval_conditions, threads=args.threads)
+    result['seconds'] = round(time.perf_counter() - started, 1)
+    _print_evaluation(result)
+    if args.eval_json:
+        with open(args.eval_json, 'w') as f:
+            json.dump(result, f, indent=2)
+        print('wrote %s' % args.eval_json)
+
+
+def run(args: argparse.Namespace) -> int:
     if args.evaluate_only:
-        model = args.model or str(training.default_model_path(args.out))
-        started = time.perf_counter()
-        result = training.evaluate_path(model, count=args.eval_count, seed=args.eval_seed,
-                                        conditions=args.eval_conditions, threads=args.threads)
-        result['seconds'] = round(time.perf_counter() - started, 1)
-        _print_evaluation(result)
-        if args.eval_json:
-            with open(args.eval_json, 'w') as f:
-                json.dump(result, f, indent=2)
-            print('wrote %s' % args.eval_json)
+        model = args.model
+        if model is None:   # the checkpoint of a training run: torch evaluates it
+            from fxseg_ros.model.train import default_model_path
+
+            model = str(default_model_path(args.out))
+        _evaluate(model, args)
         return 0
+
+    from fxseg_ros.model import train as training
 
     options = training.TrainOptions.from_args(args)
     summary = training.train(options)
@@ -206,12 +218,5 @@ def run(args: argparse.Namespace) -> int:
         export_checkpoint(summary['model_path'], args.export)
         print('wrote %s' % args.export)
     if args.eval_count > 0:
-        result = training.evaluate_path(summary['model_path'], count=args.eval_count,
-                                        seed=args.eval_seed, conditions=args.eval_conditions,
-                                        threads=args.threads)
-        _print_evaluation(result)
-        if args.eval_json:
-            with open(args.eval_json, 'w') as f:
-                json.dump(result, f, indent=2)
-            print('wrote %s' % args.eval_json)
+        _evaluate(summary['model_path'], args)
     return 0

@@ -116,7 +116,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
     from fxseg_ros.data.bag import BagError
     from fxseg_ros.eval import replay
     from fxseg_ros.eval.report import evaluation_metrics, write_report
-    from fxseg_ros.eval.small_objects import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
+    from fxseg_ros.metrics.small_objects import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
     from fxseg_ros.runtime import RunnerError
 
     try:

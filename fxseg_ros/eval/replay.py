@@ -23,10 +23,10 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 import cv2
 import numpy as np
 
-from fxseg_ros.eval.accumulate import AccuracyAccumulator, StageLatencies, joint_histogram
+from fxseg_ros.metrics.accumulate import AccuracyAccumulator, StageLatencies, joint_histogram
 from fxseg_ros.eval.models import describe_model
-from fxseg_ros.eval.small_objects import (DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES,
-                                          class_presence)
+from fxseg_ros.metrics.small_objects import (DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES,
+                                             class_presence)
 
 LOG = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from fxseg_ros.data.labels import CLASS_NAMES
+from fxseg_ros.metrics.tables import format_table
 
 LOG = logging.getLogger(__name__)
 
@@ -63,15 +64,10 @@ def precision_label(precision: Optional[str]) -> str:
     return PRECISION_LABELS.get(precision, precision)
 
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]],
-                   align: Optional[str] = None) -> str:
-    """A GitHub markdown table; align: one of 'l'/'r' per column (default: first left)."""
-    align = align or 'l' + 'r' * (len(header) - 1)
-    sep = ['---:' if a == 'r' else '---' for a in align]
-    lines = ['| ' + ' | '.join(str(h) for h in header) + ' |', '|' + '|'.join(sep) + '|']
-    for row in rows:
-        lines.append('| ' + ' | '.join(str(c) for c in row) + ' |')
-    return '\n'.join(lines)
+def _markdown(header: Sequence[str], rows: Sequence[Sequence[object]],
+              align: Optional[str] = None) -> str:
+    """Format a report table: first column left, the others right unless `align` says."""
+    return format_table(header, rows, align or 'l' + 'r' * (len(header) - 1))
 
 
 def host_platform(backend: Optional[str] = None, threads: Optional[int] = None) -> str:
@@ -132,7 +128,7 @@ def article_table(rows: Sequence[Mapping[str, object]], baseline: Optional[int] 
             _pct(r.get('miou'), '%.2f'), drop]
         out.append(cells)
     align = ('l' if show_name else '') + 'llrrrrr'
-    return markdown_table(header, out, align)
+    return _markdown(header, out, align)
 
 
 def evaluation_rows(metrics: Mapping[str, object]) -> List[Dict[str, object]]:
@@ -204,7 +200,7 @@ def evaluation_metrics(evaluation, live_runs: Sequence[Mapping[str, object]] = (
         base = offline.get(d.get('offline_run') or d['name'])
         if base is not None and d['accuracy'].get('miou') is not None:
             d['live_vs_offline_miou_points'] = 100.0 * (d['accuracy']['miou']
-                                                       - base['accuracy']['miou'])
+                                                        - base['accuracy']['miou'])
         d.setdefault('platform', host_platform(d.get('backend')))
         runs.append(d)
     out = {
@@ -234,7 +230,7 @@ def _per_class_table(runs) -> str:
                                 for r in runs])
     rows.append(['pixel accuracy'] + [_pct(r['accuracy'].get('pixel_accuracy'), '%.2f')
                                       for r in runs])
-    return markdown_table(['IoU (%)'] + [r['name'] for r in runs], rows)
+    return _markdown(['IoU (%)'] + [r['name'] for r in runs], rows)
 
 
 def _small_table(runs) -> str:
@@ -260,8 +256,8 @@ def _small_table(runs) -> str:
                                               for r in runs[:1])]
                 + ['**%s**' % _pct(r['accuracy']['small_objects'].get('miou'), '%.2f')
                    for r in runs])
-    return markdown_table(['class', 'objects'] + ['%s IoU / found (%%)' % r['name']
-                                                  for r in runs], rows)
+    return _markdown(['class', 'objects'] + ['%s IoU / found (%%)' % r['name']
+                                             for r in runs], rows)
 
 
 def _condition_table(runs, reference: Optional[str]) -> str:
@@ -285,8 +281,8 @@ def _condition_table(runs, reference: Optional[str]) -> str:
                     cell += ' (%+.2f)' % (round(100.0 * (m - rm), 2) + 0.0)
             row.append(cell)
         rows.append(row)
-    return markdown_table(['condition', 'frames'] + ['%s mIoU (%%)' % r['name'] for r in runs],
-                          rows)
+    return _markdown(['condition', 'frames'] + ['%s mIoU (%%)' % r['name'] for r in runs],
+                     rows)
 
 
 def _latency_table(runs) -> str:
@@ -303,7 +299,7 @@ def _latency_table(runs) -> str:
                                                 _num(lat[s]['p95'], '%.2f'))
                                    if s in lat else '' for s in stages]
                     + [_num(r.get('throughput_fps'), '%.1f')])
-    return markdown_table(['run'] + ['%s p50 / p95' % s for s in stages] + ['frames/s'], rows)
+    return _markdown(['run'] + ['%s p50 / p95' % s for s in stages] + ['frames/s'], rows)
 
 
 def _live_table(runs) -> str:
@@ -318,9 +314,9 @@ def _live_table(runs) -> str:
                      _num(e2e.get('p50'), '%.1f'), _num(e2e.get('p95'), '%.1f'),
                      _pct(r['accuracy'].get('miou'), '%.2f'),
                      _num(r.get('live_vs_offline_miou_points'), '%+.3f')])
-    return markdown_table(['node run', 'published', 'masks received', 'dropped', 'rate',
-                           'end-to-end p50 (ms)', 'p95 (ms)', 'mIoU (%)',
-                           'live - offline (points)'], rows)
+    return _markdown(['node run', 'published', 'masks received', 'dropped', 'rate',
+                      'end-to-end p50 (ms)', 'p95 (ms)', 'mIoU (%)',
+                      'live - offline (points)'], rows)
 
 
 def render_markdown(metrics: Mapping[str, object], plots: Mapping[str, str] = None,

@@ -384,9 +384,9 @@ def compare_with_torch(model: FCNAlexNet, onnx_path: Union[str, Path], batch: in
     inputs: float32 (N, 3, H, W); random normal (the scale of normalised frames) when None.
     Returns max_abs_diff, max_abs_score and argmax_agreement (fraction of pixels).
     """
-    import onnxruntime as ort
+    from fxseg_ros.runtime.session import make_session
 
-    session = ort.InferenceSession(str(onnx_path), providers=['CPUExecutionProvider'])
+    session = make_session(onnx_path)
     if inputs is None:
         shape = session.get_inputs()[0].shape
         rng = np.random.default_rng(seed)

@@ -1,7 +1,7 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Train FCN-AlexNet on the CPU and measure held-out mIoU.
+Train FCN-AlexNet on the CPU (its held-out mIoU: `fxseg_ros.eval.heldout`).
 
 Data: seeded synthetic frames (`fxseg_ros.data.synth.SceneGenerator`, day / dusk / night) or a
 Cityscapes-layout directory. Each frame is resized exactly as `preprocess()` resizes it and kept,
@@ -27,7 +27,7 @@ import logging
 import math
 import time
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -35,10 +35,9 @@ import torch
 import torch.nn.functional as F
 
 from fxseg_ros.data.conditions import CONDITIONS
-from fxseg_ros.data.labels import CLASS_NAMES, IGNORE_LABEL, NUM_CLASSES
+from fxseg_ros.data.labels import IGNORE_LABEL, NUM_CLASSES
 from fxseg_ros.data.preprocess import (
-    MEAN_BGR, NET_INPUT_WH, STD_BGR, postprocess, preprocess, resize_bilinear)
-from fxseg_ros.eval.metrics import ConfusionMatrix
+    MEAN_BGR, NET_INPUT_WH, STD_BGR, preprocess, resize_bilinear)
 from fxseg_ros.model.fcn_alexnet import (
     FCNAlexNet, FCNConfig, build_model, count_parameters, load_checkpoint, save_checkpoint,
     torch_load)
@@ -465,7 +464,7 @@ def train(options: TrainOptions, dataset: Optional[TrainingSet] = None) -> Dict[
 
 
 # ---------------------------------------------------------------------------------------------
-# Evaluation
+# Prediction (the held-out evaluation is `fxseg_ros.eval.heldout`)
 
 
 def torch_predictor(model: FCNAlexNet, threads: int = 2) -> Callable[[np.ndarray], np.ndarray]:
@@ -477,79 +476,3 @@ def torch_predictor(model: FCNAlexNet, threads: int = 2) -> Callable[[np.ndarray
         with torch.no_grad():
             return model(torch.from_numpy(blob)).numpy()
     return predict
-
-
-def onnx_predictor(path: Union[str, Path], threads: int = 2) -> Callable[[np.ndarray],
-                                                                          np.ndarray]:
-    """The same for a bare ONNX network graph, run by ONNX Runtime on the CPU."""
-    import onnxruntime as ort
-
-    from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_OUTPUT_NAME
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
-
-    def predict(blob: np.ndarray) -> np.ndarray:
-        return session.run([NET_OUTPUT_NAME], {NET_INPUT_NAME: blob})[0]
-    return predict
-
-
-def evaluate(predict: Callable[[np.ndarray], np.ndarray], count: int = 60, seed: int = 1000,
-             conditions: Sequence[str] = CONDITIONS, progress: bool = True) -> Dict[str, object]:
-    """
-    mIoU on generated frames: per condition, frames 0..count-1 of SceneGenerator(seed).
-
-    Predictions are `postprocess(scores)` resized (nearest) to the label resolution, i.e. the
-    camera resolution of the generated frames. mIoU is over the classes present in the ground
-    truth of that condition.
-    """
-    from tqdm import tqdm
-
-    from fxseg_ros.data.synth import SceneGenerator
-
-    generator = SceneGenerator(seed)
-    result = {'seed': seed, 'count': count, 'conditions': {}}
-    bar = tqdm(total=count * len(conditions), desc='held-out', unit='frame',
-               disable=not progress)
-    for condition in conditions:
-        matrix = ConfusionMatrix()
-        for index in range(count):
-            bgr, labels = generator.generate(index, condition)
-            scores = predict(preprocess(bgr))
-            pred = postprocess(scores, (labels.shape[1], labels.shape[0]))[0]
-            matrix.update(labels, pred)
-            result['resolution_wh'] = [int(labels.shape[1]), int(labels.shape[0])]
-            bar.update(1)
-        metrics = matrix.compute()
-        metrics['frames'] = count
-        result['conditions'][condition] = metrics
-    bar.close()
-    return result
-
-
-def evaluate_path(path: Union[str, Path], count: int = 60, seed: int = 1000,
-                  conditions: Sequence[str] = CONDITIONS, threads: int = 2,
-                  progress: bool = True) -> Dict[str, object]:
-    """`evaluate` a checkpoint (.ckpt / .pt) or a bare ONNX graph (.onnx)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError('no model at %s: pass a checkpoint written by `fxseg train` '
-                                'or a bare ONNX graph' % path)
-    if path.suffix == '.onnx':
-        predict = onnx_predictor(path, threads)
-    else:
-        predict = torch_predictor(load_checkpoint(path), threads)
-    result = evaluate(predict, count, seed, conditions, progress)
-    result['model'] = str(path)
-    return result
-
-
-def class_table(result: Dict[str, object]) -> List[Tuple[str, Dict[str, Optional[float]]]]:
-    """Rows (class name, {condition: IoU or None}) in train-ID order."""
-    rows = []
-    for name in CLASS_NAMES:
-        values = {c: m['iou'].get(name) for c, m in result['conditions'].items()}
-        if any(name in m['iou'] for m in result['conditions'].values()):
-            rows.append((name, values))
-    return rows

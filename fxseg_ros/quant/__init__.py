@@ -12,7 +12,10 @@ quant layer of fxseg_ros: post-training quantization of the bare network graph.
 - `mac`: fixed-point reference of an INT8 convolution (dp4a accumulate, requantisation).
 - `sensitivity`: per-layer SQNR / cosine ranking and the mixed-precision fallback loop.
 - `coverage`: clip fraction and range use of a new data set under a calibration.
-- `report`: latency and table helpers of the accuracy-drop report.
+- `evalset`: labelled frames held in memory, the mIoU of any bare graph on them.
+- `report`: the accuracy-drop report (variants, latency side by side, tables).
 
-Nothing here imports the runtime or evaluation layers; accuracy enters as callbacks.
+Sessions come from the runtime layer's leaf `fxseg_ros.runtime.session` (the one exception the
+import contract allows); nothing here imports the rest of the runtime layer or the evaluation
+layer.
 """

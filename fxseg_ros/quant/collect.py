@@ -14,6 +14,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 
+from fxseg_ros.runtime.session import make_session
+
 LOG = logging.getLogger(__name__)
 
 #: A model path or an onnx.ModelProto.
@@ -130,41 +132,6 @@ def add_graph_outputs(model, names: Sequence[str], types: Optional[Dict[str, int
             raise ValueError('tensor %r has no known type; is it in the graph?' % name)
         out.graph.output.append(helper.make_tensor_value_info(name, types[name], None))
     return out
-
-
-#: Session config that keeps int8 x int8 kernels on x86 (no conversion of int8 activations to
-#: uint8): exact int32 accumulation like dp4a, but much slower there (see `fxseg_ros.quant.mac`).
-EXACT_INT8_CONFIG = {'session.qdqisint8allowed': '1'}
-
-
-def make_session(model: ModelLike, threads: int = 0, optimized_path: Optional[str] = None,
-                 level: Optional[str] = None, config: Optional[Dict[str, str]] = None):
-    """
-    An ONNX Runtime CPU session.
-
-    threads: intra-op threads (0 = ORT's default, all cores). optimized_path: where ORT writes
-    the graph after its optimisations (to check e.g. that QLinearConv was formed).
-    level: 'basic' | 'extended' | 'all' (default all). config: session config entries, e.g.
-    EXACT_INT8_CONFIG.
-    """
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = int(threads)
-    options.log_severity_level = 3
-    if optimized_path:
-        options.optimized_model_filepath = str(optimized_path)
-    for key, value in (config or {}).items():
-        options.add_session_config_entry(key, value)
-    if level:
-        options.graph_optimization_level = {
-            'disable': ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-            'basic': ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-            'extended': ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-            'all': ort.GraphOptimizationLevel.ORT_ENABLE_ALL}[level]
-    source = model if isinstance(model, (str, Path)) else model.SerializeToString()
-    return ort.InferenceSession(str(source) if isinstance(source, Path) else source, options,
-                                providers=['CPUExecutionProvider'])
 
 
 class ActivationCollector:

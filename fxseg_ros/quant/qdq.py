@@ -314,7 +314,7 @@ def optimized_op_types(model_path: Union[str, Path], out_path: Union[str, Path],
     """Op types of the graph ONNX Runtime's CPU actually runs after its optimisations."""
     import onnx
 
-    from fxseg_ros.quant.collect import make_session
+    from fxseg_ros.runtime.session import make_session
 
     make_session(model_path, threads=threads, optimized_path=str(out_path))
     return [n.op_type for n in onnx.load(str(out_path)).graph.node]

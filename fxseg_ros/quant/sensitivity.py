@@ -208,6 +208,26 @@ def isolated_sensitivity(float_model: Union[str, Path], amax: Mapping[str, float
     return result
 
 
+def analyze_layers(float_model: Union[str, Path], calib, feeds: Sequence[Dict[str, np.ndarray]],
+                   workdir: Union[str, Path], op_types: Optional[Sequence[str]] = None,
+                   keep_float: Optional[Iterable[str]] = None, activations: str = 's8',
+                   threads: int = 0):
+    """
+    Measure both sensitivity views of every weighted layer for one calibration.
+
+    Returns (isolated, accumulated): `isolated_sensitivity` (most sensitive first) and
+    {layer name: LayerError} of `layer_errors` on the model with every layer in INT8.
+    """
+    full = Path(workdir) / 'int8_all_layers.onnx'
+    quantize_qdq(float_model, calib.amax, full, op_types=op_types,
+                 nodes_to_exclude=keep_float, activations=activations, stats=calib.stats)
+    accumulated = {e.name: e for e in layer_errors(float_model, full, feeds, threads=threads)}
+    isolated = isolated_sensitivity(float_model, calib.amax, feeds, workdir, op_types=op_types,
+                                    activations=activations, stats=calib.stats,
+                                    threads=threads)
+    return isolated, accumulated
+
+
 def _safe(name: str) -> str:
     return ''.join(c if c.isalnum() or c in '-_.' else '_' for c in name) or 'node'
 

@@ -294,8 +294,8 @@ class _LiveSession:
         from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CompressedImage, Image
 
-        from fxseg_ros.eval.accumulate import AccuracyAccumulator
-        from fxseg_ros.eval.small_objects import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
+        from fxseg_ros.metrics.accumulate import AccuracyAccumulator
+        from fxseg_ros.metrics.small_objects import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
         from fxseg_ros.pipeline.stats import LatencyWindow
 
         self.options = options

@@ -10,7 +10,7 @@ Precision routes, by TensorRT version:
   an IInt8EntropyCalibrator2. FP16 is enabled next to INT8 where the GPU has fast FP16, so layers
   without INT8 kernels (the float pre/post-processing) run in FP16 rather than FP32.
 - 11.x: strongly typed only; the precision comes from the model itself: FP16 needs an FP16 ONNX
-  (`fxseg quantize --precision fp16`), INT8 a Q/DQ ONNX (`fxseg quantize --precision int8`).
+  (`fxseg quantize fp16`), INT8 a Q/DQ ONNX (`fxseg quantize int8`).
   There are no builder precision flags and no calibrators.
 
 Implicit calibration runs on the *bare* network (input `input`, float32 N x 3 x 360 x 640, exactly
@@ -190,14 +190,14 @@ def plan_build(options: BuildOptions, platform: Platform, kind: str,
                 raise BuildError(
                     'TensorRT %s builds strongly typed networks only and has no INT8 '
                     'calibrators; %s. Quantize the model explicitly instead: fxseg quantize '
-                    '--precision int8 --calib CALIB.json --out MODEL_qdq.onnx, then build that '
+                    'int8 --calib CALIB.json --out MODEL_qdq.onnx, then build that '
                     'Q/DQ model' % (platform.tensorrt_version,
                                     'implicit calibration (--calibration-cache / --calib-data) '
                                     'is not available' if implicit_int8_inputs
                                     else 'an FP32 model cannot be built as INT8'))
         elif precision == 'fp16' and kind != 'fp16':
             raise BuildError('TensorRT %s builds strongly typed networks only: FP16 needs an '
-                             'FP16 model (fxseg quantize --precision fp16 --out MODEL_fp16.onnx)'
+                             'FP16 model (fxseg quantize fp16 --out MODEL_fp16.onnx)'
                              % platform.tensorrt_version)
         elif precision == 'fp32' and kind != 'fp32':
             raise BuildError('the model is %s; on TensorRT %s its precision is what the engine '

@@ -263,7 +263,8 @@ def build_command(onnx_path: Optional[PathLike], engine_path: PathLike, precisio
         args += ['--calibration-cache', os.fspath(calibration_cache)]
     options = options or {}
     if options.get('camera_hw') and tuple(options['camera_hw']) != (720, 1280):
-        args += ['--camera-hw', '%dx%d' % tuple(options['camera_hw'])]
+        height, width = options['camera_hw']
+        args += ['--camera-wh', '%dx%d' % (width, height)]
     if options.get('output') and options['output'] != 'camera':
         args += ['--output', options['output']]
     if options.get('max_batch') and int(options['max_batch']) != 1:

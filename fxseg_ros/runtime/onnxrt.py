@@ -31,10 +31,10 @@ from typing import List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from fxseg_ros.runtime.base import Runner, RunnerError
+from fxseg_ros.runtime.session import CPU_PROVIDER, make_session
 
 LOG = logging.getLogger(__name__)
 
-CPU_PROVIDER = 'CPUExecutionProvider'
 #: Short names accepted for execution providers.
 PROVIDER_ALIASES = {
     'cpu': CPU_PROVIDER,
@@ -171,25 +171,9 @@ class OnnxRuntimeRunner(Runner):
             raise RunnerError(str(exc)) from exc
         return model.SerializeToString()
 
-    def _session_options(self, level):
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.graph_optimization_level = level
-        so.intra_op_num_threads = self.threads
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.enable_cpu_mem_arena = True
-        so.log_severity_level = 3
-        return so
-
     def _create(self, source, level, optimized_path: Optional[str] = None):
-        import onnxruntime as ort
-
-        so = self._session_options(level)
-        if optimized_path:
-            so.optimized_model_filepath = optimized_path
-        return ort.InferenceSession(source, sess_options=so, providers=list(self.providers))
+        return make_session(source, threads=self.threads, providers=self.providers,
+                            level=level, optimized_path=optimized_path)
 
     def activate_impl(self) -> None:
         import onnxruntime as ort
@@ -199,7 +183,7 @@ class OnnxRuntimeRunner(Runner):
         model_bytes = self._model_bytes()
         names = provider_names(self.providers)
         cacheable = self.use_cache and names == [CPU_PROVIDER]
-        full = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        full = 'all'
         self.cache_hit = False
         self.cached_model_path = None
         session = None
@@ -209,7 +193,7 @@ class OnnxRuntimeRunner(Runner):
             self.cached_model_path = path
             if path.is_file():
                 try:
-                    session = self._create(str(path), ort.GraphOptimizationLevel.ORT_ENABLE_BASIC)
+                    session = self._create(str(path), 'basic')
                     self.cache_hit = True
                     LOG.debug('loaded the optimised graph from %s', path)
                 except Exception as exc:  # a truncated or stale cache file: rebuild it

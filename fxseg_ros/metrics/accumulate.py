@@ -1,9 +1,11 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Streaming accumulators of one evaluation run: accuracy (overall, per condition, small objects)
-and latency per pipeline stage. Memory does not grow with the number of frames except for one
-float per frame and stage (the latency samples behind the percentiles and the histogram).
+Streaming accumulators of one evaluation run: accuracy and latency per pipeline stage.
+
+Accuracy overall, per condition and on small objects. Memory does not grow with the number of
+frames except for one float per frame and stage (the latency samples behind the percentiles
+and the histogram).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import cv2
 import numpy as np
 
 from fxseg_ros.data.labels import NUM_CLASSES
-from fxseg_ros.eval.metrics import ConfusionMatrix
-from fxseg_ros.eval.small_objects import (DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES,
-                                          ClassSmallObjects, SmallObjectMetric)
+from fxseg_ros.metrics.confusion import ConfusionMatrix
+from fxseg_ros.metrics.small_objects import (ClassSmallObjects, DEFAULT_MAX_PIXELS,
+                                             DEFAULT_SMALL_CLASSES, SmallObjectMetric)
 
 #: Pipeline stages in report order (SegmentationPipeline.timings_ms keys, plus decoding).
 STAGES = ('decode', 'preprocess', 'upload', 'inference', 'download', 'postprocess', 'total')
@@ -90,9 +92,7 @@ class StageLatencies:
 
 
 class AccuracyAccumulator:
-    """
-    Confusion matrices (all frames and per condition) and small-object figures of one run.
-    """
+    """Confusion matrices (all frames and per condition) and small-object figures of one run."""
 
     def __init__(self, num_classes: int = NUM_CLASSES, small_max_pixels: int = DEFAULT_MAX_PIXELS,
                  small_classes: Sequence[int] = DEFAULT_SMALL_CLASSES):

@@ -1,8 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Accuracy on small objects: the article's "very distant, small objects (pedestrians far down the
-road)" where INT8 loses first.
+Accuracy on small objects, where INT8 loses first.
+
+The article's "very distant, small objects (pedestrians far down the road)".
 
 Definitions (all at the resolution of the ground-truth label image):
 
@@ -41,14 +42,8 @@ from typing import Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from fxseg_ros.data.labels import CLASS_NAMES, IGNORE_LABEL, NUM_CLASSES, TRAIN_ID
-
-#: Classes whose small connected components count as small objects.
-DEFAULT_SMALL_CLASSES = tuple(TRAIN_ID[n] for n in (
-    'pole', 'traffic light', 'traffic sign', 'person', 'rider', 'car', 'truck', 'bus', 'train',
-    'motorcycle', 'bicycle'))
-#: Default area threshold: 1024 pixels, about 0.11 % of a 1280x720 frame (a pedestrian ~15x70 px).
-DEFAULT_MAX_PIXELS = 1024
+from fxseg_ros.data.labels import CLASS_NAMES, IGNORE_LABEL, NUM_CLASSES
+from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
 
 
 @dataclass
@@ -80,7 +75,7 @@ def class_presence(gt_u8: np.ndarray) -> np.ndarray:
 
 def _small_components(mask: np.ndarray, max_pixels: int) -> List[tuple]:
     """
-    The 8-connected components of a binary mask with fewer than max_pixels pixels.
+    Find the 8-connected components of a binary mask with fewer than max_pixels pixels.
 
     mask: shape (h, w), uint8 0 / 255. Returns (x, y, pixels bool (bh, bw), area) per small
     component, (x, y) the top-left corner of its bounding box.

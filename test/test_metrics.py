@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from fxseg_ros.data.labels import NUM_CLASSES
-from fxseg_ros.eval.accumulate import (AccuracyAccumulator, StageLatencies, add_joint_histogram,
-                                       joint_histogram)
-from fxseg_ros.eval.metrics import ConfusionMatrix
-from fxseg_ros.eval.small_objects import SmallObjectMetric, extract_small_objects
+from fxseg_ros.metrics.accumulate import (AccuracyAccumulator, StageLatencies, add_joint_histogram,
+                                          joint_histogram)
+from fxseg_ros.metrics.confusion import ConfusionMatrix
+from fxseg_ros.metrics.small_objects import SmallObjectMetric, extract_small_objects
 
 ROAD, SIDEWALK, BUILDING, POLE, SKY, PERSON, CAR = 0, 1, 2, 5, 10, 11, 13
 
@@ -227,7 +227,7 @@ def test_extraction_equals_per_class_labelling(seed):
 
 def test_extraction_equals_per_class_labelling_on_synthetic_frames():
     from fxseg_ros.data.synth import SceneGenerator
-    from fxseg_ros.eval.small_objects import DEFAULT_SMALL_CLASSES
+    from fxseg_ros.metrics.small_objects import DEFAULT_SMALL_CLASSES
 
     gen = SceneGenerator(3, size_wh=(640, 360))
     for cond in ('day', 'night'):

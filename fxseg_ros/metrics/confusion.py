@@ -18,7 +18,9 @@ from fxseg_ros.data.labels import CLASS_NAMES, IGNORE_LABEL, NUM_CLASSES
 
 class ConfusionMatrix:
     """
-    Rows are ground truth, columns prediction. Pixels whose ground truth is `ignore_label` are
+    A streaming confusion matrix: rows are ground truth, columns prediction.
+
+    Pixels whose ground truth is `ignore_label` are
     skipped; a prediction outside [0, num_classes) counts as wrong for its ground-truth class.
     """
 
@@ -57,12 +59,12 @@ class ConfusionMatrix:
 
     @property
     def square(self) -> np.ndarray:
-        """The (num_classes, num_classes) matrix without the out-of-range column."""
+        """Return the (num_classes, num_classes) matrix without the out-of-range column."""
         return self.matrix[:, :self.num_classes]
 
     def iou(self) -> np.ndarray:
         """
-        IoU per class; NaN for a class absent from both ground truth and prediction.
+        Return the IoU per class; NaN for a class absent from both ground truth and prediction.
 
         Shape: (num_classes,), float64.
         """
@@ -80,8 +82,8 @@ class ConfusionMatrix:
     def miou(self, classes: Optional[Sequence[int]] = None) -> float:
         """Mean IoU over the classes present in the ground truth (or over `classes`)."""
         iou = self.iou()
-        mask = self.present() if classes is None else np.isin(np.arange(self.num_classes),
-                                                               classes)
+        mask = (self.present() if classes is None
+                else np.isin(np.arange(self.num_classes), classes))
         vals = iou[mask]
         vals = vals[~np.isnan(vals)]
         return float(vals.mean()) if vals.size else float('nan')

@@ -1,0 +1,100 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Held-out mIoU of a model on generated frames, per lighting condition (`fxseg train`).
+
+The frames are `SceneGenerator(seed)` scenes 0..count-1 of each condition, with a seed other than
+the training frames'; a bare ONNX graph runs on ONNX Runtime, a checkpoint in torch (through
+`fxseg_ros.model.train`, which holds the torch side).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from fxseg_ros.data.conditions import CONDITIONS
+from fxseg_ros.data.labels import CLASS_NAMES
+from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_OUTPUT_NAME, postprocess, preprocess
+from fxseg_ros.metrics.confusion import ConfusionMatrix
+from fxseg_ros.runtime.session import make_session
+
+#: Default held-out frames per condition and their generator seed.
+DEFAULT_COUNT = 60
+DEFAULT_SEED = 1000
+
+Predictor = Callable[[np.ndarray], np.ndarray]
+
+
+def onnx_predictor(path: Union[str, Path], threads: int = 2) -> Predictor:
+    """Return predict(blob float32 (N, 3, h, w)) -> scores (N, C, h, w) of a bare ONNX graph."""
+    session = make_session(path, threads=threads)
+
+    def predict(blob: np.ndarray) -> np.ndarray:
+        return session.run([NET_OUTPUT_NAME], {NET_INPUT_NAME: blob})[0]
+    return predict
+
+
+def evaluate(predict: Predictor, count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED,
+             conditions: Sequence[str] = CONDITIONS, progress: bool = True) -> Dict[str, object]:
+    """
+    Measure the mIoU on generated frames: per condition, frames 0..count-1 of SceneGenerator(seed).
+
+    Predictions are `postprocess(scores)` resized (nearest) to the label resolution, i.e. the
+    camera resolution of the generated frames. mIoU is over the classes present in the ground
+    truth of that condition.
+    """
+    from tqdm import tqdm
+
+    from fxseg_ros.data.synth import SceneGenerator
+
+    generator = SceneGenerator(seed)
+    result = {'seed': seed, 'count': count, 'conditions': {}}
+    bar = tqdm(total=count * len(conditions), desc='held-out', unit='frame',
+               disable=not progress)
+    for condition in conditions:
+        matrix = ConfusionMatrix()
+        for index in range(count):
+            bgr, labels = generator.generate(index, condition)
+            scores = predict(preprocess(bgr))
+            pred = postprocess(scores, (labels.shape[1], labels.shape[0]))[0]
+            matrix.update(labels, pred)
+            result['resolution_wh'] = [int(labels.shape[1]), int(labels.shape[0])]
+            bar.update(1)
+        metrics = matrix.compute()
+        metrics['frames'] = count
+        result['conditions'][condition] = metrics
+    bar.close()
+    return result
+
+
+def evaluate_path(path: Union[str, Path], count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED,
+                  conditions: Sequence[str] = CONDITIONS, threads: int = 2,
+                  progress: bool = True) -> Dict[str, object]:
+    """`evaluate` a checkpoint (.ckpt / .pt, needs torch) or a bare ONNX graph (.onnx)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError('no model at %s: pass a checkpoint written by `fxseg train` '
+                                'or a bare ONNX graph' % path)
+    if path.suffix == '.onnx':
+        predict = onnx_predictor(path, threads)
+    else:
+        from fxseg_ros.model.fcn_alexnet import load_checkpoint
+        from fxseg_ros.model.train import torch_predictor
+
+        predict = torch_predictor(load_checkpoint(path), threads)
+    result = evaluate(predict, count, seed, conditions, progress)
+    result['model'] = str(path)
+    return result
+
+
+def class_table(result: Dict[str, object]) -> List[Tuple[str, Dict[str, Optional[float]]]]:
+    """Rows (class name, {condition: IoU or None}) in train-ID order."""
+    rows = []
+    for name in CLASS_NAMES:
+        values = {c: m['iou'].get(name) for c, m in result['conditions'].items()}
+        if any(name in m['iou'] for m in result['conditions'].values()):
+            rows.append((name, values))
+    return rows
