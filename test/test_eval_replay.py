@@ -16,7 +16,7 @@ from test_bag_roundtrip import frame_source, smooth_frame
 
 from fxseg_ros.cli.main import build_parser, main
 from fxseg_ros.data.bag import BagSpec, BagWriter, write_synthetic_bag
-from fxseg_ros.eval import replay
+from fxseg_ros.eval import replay, sources
 from fxseg_ros.metrics.confusion import ConfusionMatrix
 from fxseg_ros.eval.models import describe_model
 from fxseg_ros.eval.report import article_table, format_bytes, write_report
@@ -57,7 +57,7 @@ def reference_scores(bag, model):
 def test_replay_metrics_match_an_independent_computation(tiny_bag, tiny_net, tiny_net_b,
                                                          tmp_path):
     specs = replay.default_run_specs([tiny_net, tiny_net_b], ['fp32', 'int8'])
-    ev = replay.evaluate(replay.bag_source(tiny_bag), specs, progress=False, overlays=2,
+    ev = replay.evaluate(sources.bag_source(tiny_bag), specs, progress=False, overlays=2,
                          small_max_pixels=500)
     assert ev.reference == 'tiny_net'
     assert ev.dataset['frames'] == 6 and ev.dataset['frames_evaluated'] == 6
@@ -127,7 +127,7 @@ def test_frames_without_labels_are_counted_not_fatal(tiny_net, tmp_path):
         for i in range(5):
             bgr, labels = smooth_frame(i, SIZE_WH)
             w.write_frame('/camera', 10**18 + i * 10**8, bgr, None if i in (0, 3) else labels)
-    ev = replay.evaluate(replay.bag_source(bag), replay.default_run_specs([tiny_net]),
+    ev = replay.evaluate(sources.bag_source(bag), replay.default_run_specs([tiny_net]),
                          progress=False)
     assert ev.dataset['frames'] == 5
     assert ev.dataset['frames_evaluated'] == 3 and ev.dataset['frames_unlabelled'] == 2

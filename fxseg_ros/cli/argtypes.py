@@ -117,7 +117,7 @@ def playback_rate(text: str) -> Union[str, float]:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError('expected %s or a rate in Hz, got %r'
-                                         % (' or '.join(repr(n) for n in RATE_NAMES), text))
+                                         % (', '.join(repr(n) for n in RATE_NAMES), text))
     if not value > 0:
         raise argparse.ArgumentTypeError('rate must be > 0 Hz, got %s' % text)
     return value

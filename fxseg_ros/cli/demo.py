@@ -13,17 +13,11 @@ from __future__ import annotations
 
 import argparse
 
-from fxseg_ros.cli.argtypes import positive_int
+from fxseg_ros.cli.argtypes import playback_rate, positive_int
 
 NAME = 'demo'
 HELP = ('end-to-end demo: demo bag, INT8 calibration and quantization, offline and live '
         'evaluation, the article\'s table and a report')
-
-
-def _rate(text: str):
-    from fxseg_ros.cli.eval import _rate as rate
-
-    return rate(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--max-fallback', type=positive_int, default=4,
                         help='most layers the mixed-precision search keeps in float '
                              '(default: %(default)s)')
-    parser.add_argument('--live-rate', type=_rate, default='max',
+    parser.add_argument('--live-rate', type=playback_rate, default='max',
                         help='rate of the live run: max (each frame once the node has answered '
                              'the previous one: nothing dropped, so live and offline accuracy '
                              'compare frame for frame), recorded (the bag\'s 10 Hz) or Hz '
@@ -58,5 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.cli.command_line import reproduce_command
     from fxseg_ros.eval.demo import run_demo
-    return run_demo(args)
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return run_demo(args, command=reproduce_command(['fxseg', NAME], parser, args))

@@ -10,28 +10,15 @@ from __future__ import annotations
 
 import argparse
 
-from fxseg_ros.cli.argtypes import positive_int
+from fxseg_ros.cli.argtypes import comma_list, playback_rate, positive_int
+from fxseg_ros.data.bag import CONDITION_TOPIC
+from fxseg_ros.data.labels import CLASS_NAMES
+from fxseg_ros.data.sizes import CAMERA_WH
+from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
 
 NAME = 'eval'
 HELP = ('evaluate models on a rosbag2 or Cityscapes-layout data set: mIoU, small objects, '
         'latency per stage; offline replay or live through the node')
-
-
-def _csv(text: str):
-    return [v.strip() for v in text.split(',') if v.strip()]
-
-
-def _rate(text: str):
-    if text in ('recorded', 'max'):
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected 'recorded', 'max' or a rate in Hz, got %r"
-                                         % text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError('rate must be > 0 Hz, got %s' % text)
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,17 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'default: the only camera topic')
     parser.add_argument('--label-topic', default=None,
                         help='ground-truth mono8 label topic (default: <camera ns>/labels)')
-    parser.add_argument('--condition-topic', default='/fxseg/condition',
+    parser.add_argument('--condition-topic', default=CONDITION_TOPIC,
                         help='std_msgs/String topic with the lighting condition per stamp '
                              '(default: %(default)s; optional)')
     parser.add_argument('--model', nargs='+', required=True, metavar='M',
                         help='models to evaluate: .onnx (bare or deployment graph), '
                              '.engine/.plan')
-    parser.add_argument('--precision', type=_csv, default=None,
+    parser.add_argument('--precision', type=comma_list, default=None,
                         help='comma list naming the precision of each --model in order '
                              '(e.g. fp32,fp16,int8); with one TensorRT model, the precisions '
                              'to build it at. Default: read from the model')
-    parser.add_argument('--name', type=_csv, default=None,
+    parser.add_argument('--name', type=comma_list, default=None,
                         help='comma list of display names for the models (default: file names)')
     parser.add_argument('--backend', choices=('auto', 'onnxruntime', 'tensorrt'), default='auto',
                         help='runtime backend (default: %(default)s)')
@@ -67,12 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='stop after this many frames')
     parser.add_argument('--small-max-pixels', type=positive_int, default=None,
                         help='ground-truth components smaller than this many pixels (at the '
-                             'label resolution) count as small objects (default: 0.1%% of the '
-                             'frame)')
-    parser.add_argument('--small-classes', type=_csv, default=None,
+                             'label resolution) count as small objects (default: %d, %.2f%%%% of '
+                             'a %dx%d frame)' % ((DEFAULT_MAX_PIXELS, 100.0 * DEFAULT_MAX_PIXELS
+                                                 / (CAMERA_WH[0] * CAMERA_WH[1])) + CAMERA_WH))
+    parser.add_argument('--small-classes', type=comma_list, default=None,
                         help='classes considered for small objects (default: thing classes: '
-                             'pole, traffic light, traffic sign, person, rider, car, truck, '
-                             'bus, train, motorcycle, bicycle)')
+                             '%s)' % ', '.join(CLASS_NAMES[c] for c in DEFAULT_SMALL_CLASSES))
     parser.add_argument('--reference', default=None,
                         help='name of the run the drop is measured against (default: the '
                              'first fp32 run, else the first run)')
@@ -91,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            'it publishes (matched by header stamp); needs --bag and one --model')
     live.add_argument('--connect', action='store_true',
                       help='use a node that is already running instead of starting one')
-    live.add_argument('--rate', type=_rate, default='recorded',
+    live.add_argument('--rate', type=playback_rate, default='recorded',
                       help="'recorded', 'max' or a rate in Hz (default: %(default)s)")
     live.add_argument('--params-file', default=None,
                       help='ROS parameter file for the started node (default: config/cpu.yaml)')
@@ -103,5 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.cli.command_line import reproduce_command
     from fxseg_ros.eval.cli_runner import run_eval_command
-    return run_eval_command(args)
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return run_eval_command(args, command=reproduce_command(['fxseg', NAME], parser, args))

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shlex
 import sys
 from typing import List, Optional, Sequence
 
 from fxseg_ros.data.labels import CLASS_NAMES, TRAIN_ID
+from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
 
 LOG = logging.getLogger(__name__)
 
@@ -34,43 +34,13 @@ def parse_classes(names: Optional[Sequence[str]]) -> Optional[List[int]]:
 
 
 def _open_source(args: argparse.Namespace):
-    from fxseg_ros.eval import replay
+    from fxseg_ros.eval import sources
 
     if args.bag:
-        return replay.bag_source(args.bag, args.image_topic,
-                                 args.label_topic if args.label_topic else '',
-                                 args.condition_topic, args.max_frames)
-    return replay.cityscapes_source(args.data, args.split, args.max_frames)
-
-
-def format_command(args: argparse.Namespace) -> str:
-    """The `fxseg eval` command line that reproduces `args` (for the report)."""
-    parts = ['fxseg', 'eval']
-    if args.bag:
-        parts += ['--bag', args.bag]
-    else:
-        parts += ['--data', args.data, '--split', args.split]
-    for flag, value in (('--image-topic', args.image_topic), ('--label-topic', args.label_topic),
-                        ('--max-frames', args.max_frames), ('--batch', args.batch),
-                        ('--small-max-pixels', args.small_max_pixels),
-                        ('--reference', args.reference), ('--report', args.report)):
-        if value is None or (flag == '--batch' and value == 1):
-            continue
-        parts += [flag, str(value)]
-    parts += ['--model'] + [str(m) for m in args.model]
-    if args.precision:
-        parts += ['--precision', ','.join(args.precision)]
-    if args.name:
-        parts += ['--name', ','.join(args.name)]
-    if args.backend != 'auto':
-        parts += ['--backend', args.backend]
-    if args.threads:
-        parts += ['--threads', str(args.threads)]
-    if args.live:
-        parts += ['--live', '--rate', str(args.rate)] + (['--connect'] if args.connect else [])
-    if args.measure_overhead:
-        parts.append('--measure-overhead')
-    return ' '.join(shlex.quote(p) for p in parts)
+        return sources.bag_source(args.bag, args.image_topic,
+                                  args.label_topic if args.label_topic else '',
+                                  args.condition_topic, args.max_frames)
+    return sources.cityscapes_source(args.data, args.split, args.max_frames)
 
 
 def print_summary(metrics, out=None) -> None:
@@ -111,12 +81,56 @@ def print_summary(metrics, out=None) -> None:
               % (t['wall_ms'], t['bare_wall_ms'], t['overhead_vs_bare_pct']), file=out)
 
 
-def run_eval_command(args: argparse.Namespace) -> int:
-    """`fxseg eval`: returns the exit status."""
+def _live_runs(args: argparse.Namespace, specs, evaluation, small_classes) -> List[dict]:
+    """Play each run live into the node (only the first with --connect: one running node)."""
+    from fxseg_ros.eval.live import evaluate_live
+
+    runs = []
+    for spec in specs[:1] if args.connect else specs:
+        runs.append(evaluate_live(
+            args.bag, model=spec.model, precision=spec.precision,
+            small_max_pixels=args.small_max_pixels or DEFAULT_MAX_PIXELS,
+            small_classes=small_classes, image_topic=evaluation.dataset.get('image_topic'),
+            label_topic=evaluation.dataset.get('label_topic'),
+            condition_topic=evaluation.dataset.get('condition_topic'), name=spec.name,
+            backend=spec.backend, threads=spec.threads, rate=args.rate, connect=args.connect,
+            params_file=args.params_file, mask_topic=args.mask_topic,
+            node_timeout_s=args.node_timeout, max_frames=args.max_frames,
+            progress=not args.no_progress))
+    return runs
+
+
+def _evaluate(args: argparse.Namespace, specs, small_classes):
+    """Replay offline (after a bare replay without metrics with --measure-overhead)."""
+    from fxseg_ros.eval import replay
+
+    bare = None
+    if args.measure_overhead:
+        bare = replay.evaluate(_open_source(args), specs, batch=args.batch,
+                               collect_metrics=False, overlays=0,
+                               progress=not args.no_progress)
+    evaluation = replay.evaluate(
+        _open_source(args), specs, batch=args.batch,
+        small_max_pixels=args.small_max_pixels or DEFAULT_MAX_PIXELS,
+        small_classes=small_classes, overlays=args.overlays, reference=args.reference,
+        progress=not args.no_progress)
+    if bare is not None:
+        t = evaluation.timing
+        t['bare_wall_ms'] = bare.timing['wall_ms']
+        t['bare_pipeline_ms'] = bare.timing['pipeline_ms']
+        t['overhead_vs_bare_pct'] = replay.overhead_pct(t['wall_ms'], bare.timing['wall_ms'])
+    return evaluation
+
+
+def run_eval_command(args: argparse.Namespace, command: Optional[str] = None) -> int:
+    """
+    Run `fxseg eval`; returns the exit status.
+
+    command: the command line that reproduces the run, for the report.
+    """
     from fxseg_ros.data.bag import BagError
     from fxseg_ros.eval import replay
     from fxseg_ros.eval.report import evaluation_metrics, write_report
-    from fxseg_ros.metrics.small_objects import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
     from fxseg_ros.runtime import RunnerError
 
     try:
@@ -125,44 +139,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
                                          args.threads)
         if args.live and not args.bag:
             raise replay.EvalError('--live plays a bag: give --bag')
-        source = _open_source(args)
-        bare = None
-        if args.measure_overhead:
-            if not args.bag and not args.data:
-                raise replay.EvalError('--measure-overhead needs --bag or --data')
-            bare = replay.evaluate(_open_source(args), specs, batch=args.batch,
-                                   collect_metrics=False, overlays=0,
-                                   progress=not args.no_progress)
-            source = _open_source(args)
-        evaluation = replay.evaluate(
-            source, specs, batch=args.batch,
-            small_max_pixels=args.small_max_pixels or DEFAULT_MAX_PIXELS,
-            small_classes=small_classes, overlays=args.overlays, reference=args.reference,
-            progress=not args.no_progress)
-        if bare is not None:
-            t = evaluation.timing
-            t['bare_wall_ms'] = bare.timing['wall_ms']
-            t['bare_pipeline_ms'] = bare.timing['pipeline_ms']
-            t['overhead_vs_bare_pct'] = 100.0 * (t['wall_ms'] / bare.timing['wall_ms'] - 1.0)
-        live_runs = []
-        if args.live:
-            from fxseg_ros.ros.live import LiveOptions, run_live
-
-            for spec in specs:
-                options = LiveOptions(
-                    bag=args.bag, image_topic=evaluation.dataset.get('image_topic'),
-                    label_topic=evaluation.dataset.get('label_topic'),
-                    condition_topic=evaluation.dataset.get('condition_topic'),
-                    model=spec.model, precision=spec.precision, name=spec.name,
-                    backend=spec.backend, threads=spec.threads, rate=args.rate,
-                    connect=args.connect, params_file=args.params_file,
-                    mask_topic=args.mask_topic, node_timeout_s=args.node_timeout,
-                    max_frames=args.max_frames,
-                    small_max_pixels=args.small_max_pixels or DEFAULT_MAX_PIXELS,
-                    small_classes=small_classes, progress=not args.no_progress)
-                live_runs.append(run_live(options))
-                if args.connect:
-                    break  # one running node, one model
+        evaluation = _evaluate(args, specs, small_classes)
+        live_runs = _live_runs(args, specs, evaluation, small_classes) if args.live else []
     except (replay.EvalError, BagError, RunnerError, ValueError, FileNotFoundError) as err:
         print('fxseg eval: error: %s' % err, file=sys.stderr)
         return 2
@@ -177,8 +155,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
         print('fxseg eval: live evaluation failed: %s' % err, file=sys.stderr)
         return 3
     if args.report:
-        paths = write_report(evaluation, args.report, live_runs=live_runs,
-                             command=format_command(args))
+        paths = write_report(evaluation, args.report, live_runs=live_runs, command=command)
         metrics = json.loads(paths['metrics'].read_text())
         print_summary(metrics)
         print('\nreport: %s' % paths['report'])

@@ -1,9 +1,11 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Offline replay: frames of a bag (or a Cityscapes-layout folder) through exactly the node's
-pipeline, `fxseg_ros.pipeline.convert` -> `SegmentationPipeline(create_runner(...))`, for one or
-more models in one pass over the data, with streaming accuracy and latency per stage.
+Offline replay: a bag (or a Cityscapes-layout folder) through exactly the node's pipeline.
+
+`fxseg_ros.pipeline.convert` -> `SegmentationPipeline(create_runner(...))`, for one or more
+models in one pass over the data (`fxseg_ros.eval.sources`), with streaming accuracy and latency
+per stage.
 
 One pass decodes each frame once and feeds every run, so the ground-truth work (small-object
 extraction) is shared; only the few frames where the runs disagree most are kept (downscaled)
@@ -14,19 +16,21 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import logging
-import time
 from dataclasses import dataclass, field
+import itertools
+import logging
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+import time
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from fxseg_ros.metrics.accumulate import AccuracyAccumulator, StageLatencies, joint_histogram
 from fxseg_ros.eval.models import describe_model
-from fxseg_ros.metrics.small_objects import (DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES,
-                                             class_presence)
+from fxseg_ros.eval.sources import EvalFrame, FrameSource
+from fxseg_ros.metrics.accumulate import AccuracyAccumulator, joint_histogram, StageLatencies
+from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
+from fxseg_ros.metrics.small_objects import class_presence
 
 LOG = logging.getLogger(__name__)
 
@@ -36,33 +40,6 @@ OVERLAY_WH = (640, 360)
 
 class EvalError(RuntimeError):
     """An evaluation cannot run as asked; the message says what to change."""
-
-
-@dataclass
-class EvalFrame:
-    """
-    One frame to evaluate.
-
-    load() returns the decoded BGR frame, shape (H, W, 3), uint8, and may raise
-    `fxseg_ros.pipeline.convert.FrameRejected`. labels: shape (H, W), uint8, or None.
-    """
-
-    key: str
-    load: Callable[[], np.ndarray]
-    labels: Optional[np.ndarray] = None
-    condition: Optional[str] = None
-    stamp_ns: Optional[int] = None
-
-
-@dataclass
-class FrameSource:
-    """Frames plus what the report says about where they came from."""
-
-    frames: Iterable[EvalFrame]
-    total: Optional[int]
-    info: Dict[str, object] = field(default_factory=dict)
-    #: Called after the pass; returns counts to merge into `info` (e.g. unmatched labels).
-    finish: Optional[Callable[[], Dict[str, object]]] = None
 
 
 @dataclass
@@ -147,68 +124,6 @@ class Evaluation:
         raise KeyError(name)
 
 
-# Sources ------------------------------------------------------------------------------------
-def message_decoder(msgtype: str) -> Callable:
-    """The node's conversion for a camera message type (fxseg_ros.pipeline.convert)."""
-    from fxseg_ros.pipeline import convert
-
-    if msgtype.endswith('CompressedImage'):
-        return convert.compressed_to_bgr
-    return convert.image_to_bgr
-
-
-def bag_source(path, image_topic: Optional[str] = None, label_topic: Optional[str] = '',
-               condition_topic: Optional[str] = None, max_frames: Optional[int] = None,
-               decoder: Optional[Callable] = None) -> FrameSource:
-    """Frames of a bag's camera topic with labels matched by stamp (see data.bag)."""
-    from fxseg_ros.data.bag import CONDITION_TOPIC
-    from fxseg_ros.data.bag_reader import BagFrameReader
-
-    reader = BagFrameReader(path, image_topic=image_topic, label_topic=label_topic,
-                            condition_topic=condition_topic or CONDITION_TOPIC,
-                            max_frames=max_frames)
-    decode = decoder or message_decoder(reader.topics[reader.image_topic][0])
-
-    def frames() -> Iterator[EvalFrame]:
-        for f in reader:
-            yield EvalFrame(key=str(f.stamp_ns), load=(lambda m=f.msg: decode(m)),
-                            labels=f.labels, condition=f.condition, stamp_ns=f.stamp_ns)
-
-    def finish() -> Dict[str, object]:
-        s = reader.stats
-        return {'frames_read': s.frames, 'frames_without_label': s.frames_without_label,
-                'labels_without_frame': s.labels_without_frame,
-                'frames_without_condition': s.frames_without_condition}
-
-    info = {'source': 'bag', 'path': str(path), 'image_topic': reader.image_topic,
-            'image_type': reader.topics[reader.image_topic][0],
-            'label_topic': reader.label_topic, 'condition_topic': reader.condition_topic}
-    return FrameSource(frames=frames(), total=len(reader), info=info, finish=finish)
-
-
-def cityscapes_source(root, split: str = 'val', max_frames: Optional[int] = None,
-                      cities: Optional[Sequence[str]] = None) -> FrameSource:
-    """
-    Frames of a Cityscapes-layout folder (e.g. a held-out synthetic set); the condition is the
-    city's lighting condition ('day' / 'dusk' / 'night' for synthetic data, the city otherwise).
-    Frames without a label file are run and counted, not scored.
-    """
-    from fxseg_ros.data.cityscapes import CityscapesDataset
-
-    ds = CityscapesDataset(root, split, cities=cities, require_labels=False)
-    n = len(ds) if not max_frames else min(len(ds), max_frames)
-
-    def frames() -> Iterator[EvalFrame]:
-        for i in range(n):
-            meta = ds.meta(i)
-            yield EvalFrame(key=str(meta.get('name', i)), load=(lambda k=i: ds.load_image(k)),
-                            labels=ds.load_labels(i),
-                            condition=meta.get('condition') or meta.get('city'))
-
-    info = {'source': 'cityscapes', 'path': str(root), 'split': split}
-    return FrameSource(frames=frames(), total=n, info=info)
-
-
 # The pass -----------------------------------------------------------------------------------
 def _downscale(img: np.ndarray, nearest: bool) -> np.ndarray:
     if (img.shape[1], img.shape[0]) == OVERLAY_WH:
@@ -273,7 +188,7 @@ class _MetricsWorker:
 
 
 def choose_reference(runs: Sequence[RunResult], reference: Optional[str]) -> Optional[str]:
-    """The run drops are measured against: `reference`, else the first fp32 run, else first."""
+    """Pick the run drops are measured against: `reference`, else the first fp32 run, or first."""
     if not runs:
         return None
     if reference:
@@ -286,6 +201,242 @@ def choose_reference(runs: Sequence[RunResult], reference: Optional[str]) -> Opt
         if (r.model_info.get('precision') or r.spec.precision) == 'fp32':
             return r.spec.name
     return runs[0].spec.name
+
+
+class Replay:
+    """
+    One pass over a frame source through every run's pipeline, accumulating the metrics.
+
+    See `evaluate` for the arguments. The first decodable frame builds the deployment graphs
+    (its size, unless camera_hw is given) and is the first frame scored; frames go through the
+    pipelines `batch` at a time and are scored on a second thread (async_metrics) while the next
+    batch is decoded and inferred.
+    """
+
+    def __init__(self, source: FrameSource, runs: Sequence[RunSpec], batch: int = 1,
+                 small_max_pixels: int = DEFAULT_MAX_PIXELS,
+                 small_classes: Sequence[int] = DEFAULT_SMALL_CLASSES, overlays: int = 4,
+                 reference: Optional[str] = None, progress: bool = True,
+                 collect_metrics: bool = True, camera_hw: Optional[Tuple[int, int]] = None,
+                 runner_factory: Optional[Callable] = None, async_metrics: bool = True):
+        _check_runs(runs, batch)
+        self.source = source
+        self.progress = progress
+        self.batch = batch
+        self.collect_metrics = collect_metrics
+        self.camera_hw = camera_hw
+        self.runner_factory = runner_factory
+        self.async_metrics = async_metrics
+        self.settings = {'batch': batch, 'small_max_pixels': small_max_pixels,
+                         'small_classes': list(small_classes)}
+        self.results = [RunResult(spec=s, accuracy=AccuracyAccumulator(
+            small_max_pixels=small_max_pixels, small_classes=small_classes),
+            model_info=describe_model(s.model, s.precision)) for s in runs]
+        self.keeper = _OverlayKeeper(overlays if len(runs) > 1 else 0)
+        self.reference = choose_reference(self.results, reference)
+        names = [r.spec.name for r in self.results]
+        self.ref_idx = names.index(self.reference)
+        # Overlays show where the INT8 runs differ from the reference (any run when none is).
+        quantized = [i for i, r in enumerate(self.results) if i != self.ref_idx
+                     and (r.model_info.get('precision') or r.spec.precision) in ('int8', 'mixed')]
+        self.overlay_idx = quantized or [i for i in range(len(runs)) if i != self.ref_idx]
+        self.rejected: Dict[str, int] = collections.Counter()
+        self.counts: Dict[str, int] = collections.Counter()
+        self.pending: List[Tuple[EvalFrame, np.ndarray, float]] = []
+        self.pipelines: list = []
+        self.bar = None
+        self.worker = None
+
+    # Frames --------------------------------------------------------------------------------
+    def _decoded(self) -> Iterator[Tuple[EvalFrame, np.ndarray, float]]:
+        """Yield (frame, BGR image, decode ms) of every frame that decodes; count the rest."""
+        from fxseg_ros.pipeline.convert import FrameRejected
+
+        for frame in self.source.frames:
+            t0 = time.perf_counter()
+            try:
+                img = frame.load()
+            except FrameRejected as err:
+                self.rejected[getattr(err, 'reason', 'rejected')] += 1
+                if self.bar is not None:
+                    self.bar.update(1)
+                continue
+            yield frame, img, (time.perf_counter() - t0) * 1e3
+
+    # Pipelines -----------------------------------------------------------------------------
+    def _open_pipelines(self, stack: contextlib.ExitStack, hw: Tuple[int, int],
+                        warmup: np.ndarray) -> None:
+        from fxseg_ros.pipeline.pipeline import SegmentationPipeline
+        from fxseg_ros.runtime import create_runner
+
+        for res in self.results:
+            spec = res.spec
+            LOG.info('loading %s (%s)', spec.name, spec.model)
+            if self.runner_factory is not None:
+                runner = self.runner_factory(spec, hw)
+            else:
+                runner = create_runner(str(spec.model), backend=spec.backend, camera_hw=hw,
+                                       threads=spec.threads, **spec.engine_options)
+            stack.enter_context(runner)
+            res.model_info.setdefault('backend', getattr(runner, 'backend', spec.backend))
+            pipeline = SegmentationPipeline(runner)
+            pipeline.process([warmup])  # warm-up: the first call allocates (untimed)
+            self.pipelines.append(pipeline)
+
+    def _flush(self) -> None:
+        """Run the pending frames through every pipeline and queue them for scoring."""
+        if not self.pending:
+            return
+        imgs = [p[1] for p in self.pending]
+        decode_ms = sum(p[2] for p in self.pending)
+        self.counts['decode_us'] += int(1e3 * decode_ms)
+        preds = []
+        for res, pipe in zip(self.results, self.pipelines):
+            t0 = time.perf_counter()
+            out = pipe.process(imgs)
+            dt = (time.perf_counter() - t0) * 1e3
+            res.pipeline_ms += dt + decode_ms
+            res.frames += len(imgs)
+            timings = dict(out.timings_ms)
+            timings['decode'] = decode_ms
+            timings['total'] = timings.get('total', dt) + decode_ms
+            res.latency.add(timings, frames=len(imgs))
+            preds.append(out.labels)
+        if self.collect_metrics:
+            self._queue_scoring(preds)
+        self._progress(len(self.pending))
+        self.pending = []
+
+    def _queue_scoring(self, preds: List[np.ndarray]) -> None:
+        for j, (fr, img, _) in enumerate(self.pending):
+            if fr.labels is None:
+                self.counts['frames_without_label'] += 1
+                continue
+            self.counts['frames_evaluated'] += 1
+            # Copies: a runner may reuse its output buffer for the next frame.
+            self.worker.submit(self._score, fr, img,
+                               [np.array(p[j], copy=True) if self.async_metrics else p[j]
+                                for p in preds])
+
+    def _progress(self, frames: int) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(frames)
+        ref = self.results[self.ref_idx]
+        if ref.pipeline_ms > 0:
+            self.bar.set_postfix_str('%s %.1f ms/frame' % (ref.spec.name,
+                                                           ref.pipeline_ms / ref.frames))
+
+    # Scoring (on the metrics thread) -------------------------------------------------------
+    def _score(self, fr: EvalFrame, img: np.ndarray, preds: List[np.ndarray]) -> None:
+        """Score one frame for every run."""
+        t0 = time.perf_counter()
+        gt = fr.labels
+        hist0 = None
+        if preds[0].shape == gt.shape:
+            hist0 = joint_histogram(gt, preds[0])
+            presence = hist0.sum(axis=1)  # ground-truth pixels per label
+        else:
+            presence = class_presence(gt)
+        objects = self.results[0].accuracy.small.extract(gt, presence)
+        for k, (res, pred) in enumerate(zip(self.results, preds)):
+            res.accuracy.update(gt, pred, fr.condition, objects,
+                                hist=hist0 if k == 0 else None)
+        _track_disagreement(self.keeper, fr, img, gt, self.results, preds, self.ref_idx,
+                            self.overlay_idx)
+        share = (time.perf_counter() - t0) * 1e3 / len(self.results)
+        for res in self.results:
+            res.metrics_ms += share
+
+    # The pass ------------------------------------------------------------------------------
+    def run(self) -> Evaluation:
+        """Replay every frame; return the Evaluation."""
+        self._open_bar()
+        frames = self._decoded()
+        first = next(frames, None)
+        if first is None:
+            self._close_bar()
+            raise EvalError('no decodable frame in %s (%s rejected: %s)'
+                            % (self.source.info.get('path'), sum(self.rejected.values()),
+                               dict(self.rejected)))
+        first_hw = tuple(first[1].shape[:2])
+        hw = tuple(self.camera_hw) if self.camera_hw else first_hw
+        try:
+            with contextlib.ExitStack() as stack:
+                self._open_pipelines(stack, hw, first[1])
+                wall0 = time.perf_counter()
+                self._replay(itertools.chain([first], frames), first_hw)
+                wall_ms = (time.perf_counter() - wall0) * 1e3
+        finally:
+            self._close_bar()
+        self.settings['camera_hw'] = list(hw)
+        return Evaluation(runs=self.results, dataset=self._dataset(first_hw),
+                          reference=self.reference, settings=self.settings,
+                          overlays=self.keeper.result(), timing=self._timing(wall_ms))
+
+    def _replay(self, frames: Iterator[Tuple[EvalFrame, np.ndarray, float]],
+                first_hw: Tuple[int, int]) -> None:
+        self.worker = _MetricsWorker(threaded=self.async_metrics)
+        try:
+            for fr, img, decode_ms in frames:
+                if img.shape[:2] != first_hw:
+                    self.counts['frames_other_size'] += 1
+                self.pending.append((fr, img, decode_ms))
+                if len(self.pending) >= self.batch:
+                    self._flush()
+            self._flush()
+            self.worker.drain()
+        finally:
+            self.worker.close()
+
+    def _open_bar(self) -> None:
+        if self.bar is None and self.progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.source.total, unit='frame', desc='eval',
+                            dynamic_ncols=True, smoothing=0.1)
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _dataset(self, first_hw: Tuple[int, int]) -> Dict[str, object]:
+        dataset = dict(self.source.info)
+        if self.source.finish is not None:
+            dataset.update(self.source.finish())
+        dataset['frames'] = self.results[0].frames
+        dataset['frames_evaluated'] = self.counts['frames_evaluated']
+        dataset['frames_unlabelled'] = self.counts['frames_without_label']
+        dataset['frames_rejected'] = dict(self.rejected)
+        dataset['frames_other_size'] = self.counts['frames_other_size']
+        dataset['frame_hw'] = list(first_hw)
+        return dataset
+
+    def _timing(self, wall_ms: float) -> Dict[str, Optional[float]]:
+        # Each run's pipeline time includes decoding (the node decodes too), done once a frame.
+        pipeline_ms = sum(r.pipeline_ms for r in self.results) \
+            - (len(self.results) - 1) * self.counts['decode_us'] * 1e-3
+        metrics_ms = sum(r.metrics_ms for r in self.results)
+        return {
+            'wall_ms': wall_ms,
+            'pipeline_ms': pipeline_ms,
+            'metrics_ms': metrics_ms,
+            'metrics_overhead_pct': 100.0 * metrics_ms / pipeline_ms if pipeline_ms else None,
+            'replay_overhead_pct': (100.0 * (wall_ms - pipeline_ms) / pipeline_ms
+                                    if pipeline_ms else None),
+        }
+
+
+def _check_runs(runs: Sequence[RunSpec], batch: int) -> None:
+    if not runs:
+        raise EvalError('nothing to evaluate: give at least one --model')
+    names = [r.name for r in runs]
+    dup = [n for n, c in collections.Counter(names).items() if c > 1]
+    if dup:
+        raise EvalError('run names must be unique, %s repeats; name them with --name' % dup)
+    if batch < 1:
+        raise EvalError('batch must be >= 1, got %d' % batch)
 
 
 def evaluate(source: FrameSource, runs: Sequence[RunSpec], batch: int = 1,
@@ -304,185 +455,15 @@ def evaluate(source: FrameSource, runs: Sequence[RunSpec], batch: int = 1,
     async_metrics: score frame i on a second thread while frame i + 1 is decoded and inferred
     (at most two frames queued, so memory stays flat).
     """
-    from fxseg_ros.pipeline.convert import FrameRejected
-    from fxseg_ros.pipeline.pipeline import SegmentationPipeline
-    from fxseg_ros.runtime import create_runner
+    return Replay(source, runs, batch=batch, small_max_pixels=small_max_pixels,
+                  small_classes=small_classes, overlays=overlays, reference=reference,
+                  progress=progress, collect_metrics=collect_metrics, camera_hw=camera_hw,
+                  runner_factory=runner_factory, async_metrics=async_metrics).run()
 
-    if not runs:
-        raise EvalError('nothing to evaluate: give at least one --model')
-    names = [r.name for r in runs]
-    dup = [n for n, c in collections.Counter(names).items() if c > 1]
-    if dup:
-        raise EvalError('run names must be unique, %s repeats; name them with --name' % dup)
-    if batch < 1:
-        raise EvalError('batch must be >= 1, got %d' % batch)
 
-    frames_it = iter(source.frames)
-    rejected: Dict[str, int] = collections.Counter()
-    decode_ms: List[float] = []
-    first = None
-    # Peek at the first decodable frame: its size builds the deployment graphs.
-    for frame in frames_it:
-        t0 = time.perf_counter()
-        try:
-            bgr = frame.load()
-        except FrameRejected as err:
-            rejected[getattr(err, 'reason', 'rejected')] += 1
-            continue
-        decode_ms.append((time.perf_counter() - t0) * 1e3)
-        first = (frame, bgr)
-        break
-    if first is None:
-        raise EvalError('no decodable frame in %s (%s rejected: %s)'
-                        % (source.info.get('path'), sum(rejected.values()), dict(rejected)))
-    hw = tuple(camera_hw) if camera_hw else tuple(first[1].shape[:2])
-
-    results = [RunResult(spec=s, accuracy=AccuracyAccumulator(
-        small_max_pixels=small_max_pixels, small_classes=small_classes),
-        model_info=describe_model(s.model, s.precision)) for s in runs]
-    keeper = _OverlayKeeper(overlays if len(runs) > 1 else 0)
-    ref_name = choose_reference(results, reference)
-    ref_idx = [r.spec.name for r in results].index(ref_name)
-    # Overlays show where the INT8 runs differ from the reference (any run when none is INT8).
-    quantized = [i for i, r in enumerate(results) if i != ref_idx
-                 and (r.model_info.get('precision') or r.spec.precision) in ('int8', 'mixed')]
-    overlay_idx = quantized or [i for i in range(len(results)) if i != ref_idx]
-
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=source.total, unit='frame', desc='eval', dynamic_ncols=True,
-                   smoothing=0.1)
-    wall0 = time.perf_counter()
-    counts = collections.Counter()
-    with contextlib.ExitStack() as stack:
-        pipelines = []
-        for res in results:
-            spec = res.spec
-            LOG.info('loading %s (%s)', spec.name, spec.model)
-            if runner_factory is not None:
-                runner = runner_factory(spec, hw)
-            else:
-                runner = create_runner(str(spec.model), backend=spec.backend, camera_hw=hw,
-                                       threads=spec.threads, **spec.engine_options)
-            stack.enter_context(runner)
-            res.model_info.setdefault('backend', getattr(runner, 'backend', spec.backend))
-            pipeline = SegmentationPipeline(runner)
-            pipeline.process([first[1]])  # warm-up: the first call allocates (untimed)
-            pipelines.append(pipeline)
-        wall0 = time.perf_counter()
-
-        def frames_with_first() -> Iterator[Tuple[EvalFrame, Optional[np.ndarray], float]]:
-            yield first[0], first[1], decode_ms[0]
-            for fr in frames_it:
-                t0 = time.perf_counter()
-                try:
-                    img = fr.load()
-                except FrameRejected as err:
-                    rejected[getattr(err, 'reason', 'rejected')] += 1
-                    if bar is not None:
-                        bar.update(1)
-                    continue
-                yield fr, img, (time.perf_counter() - t0) * 1e3
-
-        pending: List[Tuple[EvalFrame, np.ndarray, float]] = []
-
-        def score_frame(fr: EvalFrame, img: np.ndarray, preds: List[np.ndarray]) -> None:
-            """Accuracy of one frame for every run (on the metrics thread)."""
-            t0 = time.perf_counter()
-            gt = fr.labels
-            hist0 = None
-            if preds[0].shape == gt.shape:
-                hist0 = joint_histogram(gt, preds[0])
-                presence = hist0.sum(axis=1)  # ground-truth pixels per label
-            else:
-                presence = class_presence(gt)
-            objects = results[0].accuracy.small.extract(gt, presence)
-            for k, (res, pred) in enumerate(zip(results, preds)):
-                res.accuracy.update(gt, pred, fr.condition, objects,
-                                    hist=hist0 if k == 0 else None)
-            _track_disagreement(keeper, fr, img, gt, results, preds, ref_idx, overlay_idx)
-            share = (time.perf_counter() - t0) * 1e3 / len(results)
-            for res in results:
-                res.metrics_ms += share
-
-        def flush() -> None:
-            if not pending:
-                return
-            imgs = [p[1] for p in pending]
-            preds = []
-            counts['decode_us'] += int(1e3 * sum(p[2] for p in pending))
-            for res, pipe in zip(results, pipelines):
-                t0 = time.perf_counter()
-                out = pipe.process(imgs)
-                dt = (time.perf_counter() - t0) * 1e3
-                dec = sum(p[2] for p in pending)
-                res.pipeline_ms += dt + dec
-                res.frames += len(imgs)
-                timings = dict(out.timings_ms)
-                timings['decode'] = dec
-                timings['total'] = timings.get('total', dt) + dec
-                res.latency.add(timings, frames=len(imgs))
-                preds.append(out.labels)
-            if collect_metrics:
-                for j, (fr, img, _) in enumerate(pending):
-                    if fr.labels is None:
-                        counts['frames_without_label'] += 1
-                        continue
-                    counts['frames_evaluated'] += 1
-                    # Copies: a runner may reuse its output buffer for the next frame.
-                    worker.submit(score_frame, fr, img,
-                                  [np.array(p[j], copy=True) if async_metrics else p[j]
-                                   for p in preds])
-            if bar is not None:
-                bar.update(len(pending))
-                ref = results[ref_idx]
-                if ref.pipeline_ms > 0:
-                    bar.set_postfix_str('%s %.1f ms/frame' % (ref.spec.name,
-                                                              ref.pipeline_ms / ref.frames))
-            pending.clear()
-
-        worker = _MetricsWorker(threaded=async_metrics)
-        try:
-            for fr, img, dms in frames_with_first():
-                if img.shape[:2] != first[1].shape[:2]:
-                    counts['frames_other_size'] += 1
-                pending.append((fr, img, dms))
-                if len(pending) >= batch:
-                    flush()
-            flush()
-            worker.drain()
-        finally:
-            worker.close()
-            if bar is not None:
-                bar.close()
-    wall_ms = (time.perf_counter() - wall0) * 1e3
-
-    dataset = dict(source.info)
-    if source.finish is not None:
-        dataset.update(source.finish())
-    dataset['frames'] = results[0].frames
-    dataset['frames_evaluated'] = counts['frames_evaluated']
-    dataset['frames_unlabelled'] = counts['frames_without_label']
-    dataset['frames_rejected'] = dict(rejected)
-    dataset['frames_other_size'] = counts['frames_other_size']
-    dataset['frame_hw'] = list(first[1].shape[:2])
-    # Each run's pipeline time includes decoding (the node decodes too), done once per frame.
-    pipeline_ms = sum(r.pipeline_ms for r in results) \
-        - (len(results) - 1) * counts['decode_us'] * 1e-3
-    metrics_ms = sum(r.metrics_ms for r in results)
-    timing = {
-        'wall_ms': wall_ms,
-        'pipeline_ms': pipeline_ms,
-        'metrics_ms': metrics_ms,
-        'metrics_overhead_pct': 100.0 * metrics_ms / pipeline_ms if pipeline_ms else None,
-        'replay_overhead_pct': (100.0 * (wall_ms - pipeline_ms) / pipeline_ms
-                                if pipeline_ms else None),
-    }
-    settings = {'batch': batch, 'small_max_pixels': small_max_pixels,
-                'small_classes': list(small_classes), 'camera_hw': list(hw)}
-    return Evaluation(runs=results, dataset=dataset, reference=ref_name, settings=settings,
-                      overlays=keeper.result(), timing=timing)
+def overhead_pct(with_ms: float, without_ms: float) -> float:
+    """Return how much longer, in percent, the replay with metrics took than without."""
+    return 100.0 * (with_ms / without_ms - 1.0)
 
 
 def _track_disagreement(keeper: _OverlayKeeper, fr: EvalFrame, img: np.ndarray,
@@ -508,7 +489,7 @@ def _track_disagreement(keeper: _OverlayKeeper, fr: EvalFrame, img: np.ndarray,
 
 
 def reference_drop(evaluation: Evaluation) -> Dict[str, Optional[float]]:
-    """mIoU drop in points (x100) of each run against the reference run."""
+    """Return the mIoU drop in points (x100) of each run against the reference run."""
     if evaluation.reference is None:
         return {}
     ref = evaluation.run(evaluation.reference).accuracy.cm.miou()

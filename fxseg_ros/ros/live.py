@@ -7,10 +7,11 @@ score the masks it publishes, matched by header stamp.
 The player publishes each frame as a live camera would, with `header.stamp` set to the publish
 time (so the node's stamp-age checks and end-to-end figures mean what they mean on a vehicle),
 and remembers which recorded frame each stamp carries. The node answers on
-`<camera ns>/segmentation/mask` with the same header; the collector scores each mask against the
-frame's ground truth as it arrives (memory bounded by the frames in flight), measures the
-end-to-end time from publish to mask receipt (through DDS both ways), and counts frames the node
-never answered as dropped.
+`<camera ns>/segmentation/mask` with the same header; the collector hands each mask with the
+frame's ground truth to the caller's scoring callback as it arrives (memory bounded by the frames
+in flight), measures the end-to-end time from publish to mask receipt (through DDS both ways),
+and counts frames the node never answered as dropped. What a score is belongs to the caller
+(`fxseg_ros.eval.live`): this module plays and matches.
 
 Rates: 'recorded' keeps the bag's timing, a number plays at that many Hz, and 'max' plays each
 frame as soon as the mask of the previous one is back (closed loop: the node's full speed
@@ -32,6 +33,9 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from fxseg_ros.data.stamps import stamp_to_ns
+from fxseg_ros.ros.environment import environ_overrides
+
 LOG = logging.getLogger(__name__)
 
 #: Node name of the node this module starts (so it never collides with a running one).
@@ -43,7 +47,12 @@ class LiveEvalError(RuntimeError):
 
 
 class LiveOptions:
-    """What `run_live` plays, into which node, at what rate (keyword arguments: FIELDS)."""
+    """
+    What `run_live` plays, into which node, at what rate (keyword arguments: FIELDS).
+
+    score(labels, pred, condition): called for every mask that has ground truth, on the
+    executor thread; labels and pred shape (H, W), uint8.
+    """
 
     #: field name -> default (a plain class, not a dataclass: this module runs on Python 3.6)
     FIELDS = (
@@ -63,8 +72,7 @@ class LiveOptions:
         ('node_timeout_s', 60.0),
         ('frame_timeout_s', 5.0),
         ('max_frames', None),
-        ('small_max_pixels', None),
-        ('small_classes', None),
+        ('score', None),
         ('progress', True),
         ('log_path', None),
     )
@@ -180,15 +188,70 @@ class _InFlight:
         self.recorded_stamp = recorded_stamp
 
 
+def _node_overrides(options: LiveOptions, reader, frame_hw) -> Dict[str, object]:
+    """Return the parameters the started node needs on top of its params file."""
+    overrides = {
+        'model': str(Path(options.model).resolve()),
+        'camera_topics': [reader.image_topic],
+        'input_type': 'compressed' if reader.compressed else 'raw',
+        'camera_width': int(frame_hw[1]), 'camera_height': int(frame_hw[0]),
+        'threads': int(options.threads),
+        # Reliable delivery: the evaluation scores every frame it plays.
+        'qos': 'reliable',
+        'qos_depth': 2,
+    }
+    if options.backend != 'auto':
+        overrides['backend'] = options.backend
+    if options.precision in ('fp32', 'fp16', 'int8'):
+        overrides['precision'] = options.precision
+    overrides.update(options.params)
+    return overrides
+
+
+def _result(options: LiveOptions, session: '_LiveSession', status) -> Dict[str, object]:
+    """Return the run entry of metrics.json, without accuracy (the caller's score adds it)."""
+    counts = session.counts
+    summary = session.e2e.summary()
+    name = options.name or (Path(options.model).stem if options.model else 'node')
+    dropped = session.published - counts['received']
+    LOG.info('live: %d published, %d masks, %d dropped, end-to-end p50 %.1f ms',
+             session.published, counts['received'], dropped, summary['p50'])
+    return {
+        'name': name,
+        'offline_run': name,
+        'model': str(options.model) if options.model else None,
+        'precision': options.precision,
+        'backend': session.runner_diag.get('backend') or options.backend,
+        'mode': 'live',
+        'rate': str(options.rate),
+        'image_topic': session.image_topic,
+        'mask_topic': session.mask_topic,
+        'frames': session.published,
+        'published': session.published,
+        'received': counts['received'],
+        'scored': counts['scored'],
+        'dropped': dropped,
+        'unmatched_masks': counts['unmatched_masks'],
+        'wall_s': session.wall_s,
+        'fps': (counts['received'] / session.wall_s) if session.wall_s > 0 else None,
+        'end_to_end_ms': summary,
+        'latency_ms': {'end_to_end': dict(summary, count=session.e2e.count)},
+        'node_diagnostics': dict(session.node_diag),
+        'node_runner': dict(session.runner_diag),
+        'node_exit_status': status,
+        'dds_transport': session.transport,
+    }
+
+
 def run_live(options: LiveOptions) -> Dict[str, object]:
     """
-    Play the bag into the node and score its masks. Returns a metrics.json run entry.
+    Play the bag into the node and hand its masks to `options.score`; return the run entry.
 
     Starts `segmentation_node` (config/cpu.yaml plus overrides for the model, camera topic,
     input type and frame size) unless options.connect is set.
     """
-    from fxseg_ros.data.bag import BagFrameReader, CONDITION_TOPIC, camera_namespace_of
-    from fxseg_ros.eval.models import describe_model
+    from fxseg_ros.data.bag import CONDITION_TOPIC, camera_namespace_of
+    from fxseg_ros.data.bag_reader import BagFrameReader
 
     reader = BagFrameReader(options.bag, image_topic=options.image_topic,
                             label_topic=options.label_topic,
@@ -206,7 +269,6 @@ def run_live(options: LiveOptions) -> Dict[str, object]:
     frame_hw = first.bgr().shape[:2]
     if not options.connect and not options.model:
         raise LiveEvalError('give the model the node should run (or --connect)')
-    model_info = describe_model(options.model, options.precision) if options.model else {}
 
     # Large frames between processes: Fast DDS's LARGE_DATA builtin transports (shared memory
     # on one host) unless the caller chose transports; applied to the node and to our own
@@ -218,21 +280,7 @@ def run_live(options: LiveOptions) -> Dict[str, object]:
     try:
         if not options.connect:
             base = Path(options.params_file) if options.params_file else default_params_file()
-            overrides = {
-                'model': str(Path(options.model).resolve()),
-                'camera_topics': [image_topic],
-                'input_type': 'compressed' if reader.compressed else 'raw',
-                'camera_width': int(frame_hw[1]), 'camera_height': int(frame_hw[0]),
-                'threads': int(options.threads),
-                # Reliable delivery: the evaluation scores every frame it plays.
-                'qos': 'reliable',
-                'qos_depth': 2,
-            }
-            if options.backend != 'auto':
-                overrides['backend'] = options.backend
-            if options.precision in ('fp32', 'fp16', 'int8'):
-                overrides['precision'] = options.precision
-            overrides.update(options.params)
+            overrides = _node_overrides(options, reader, frame_hw)
             files = ([base] if base else []) + [
                 write_override_params(tmp / 'overrides.yaml', overrides)]
             log_path = Path(options.log_path) if options.log_path else tmp / 'node.log'
@@ -246,40 +294,7 @@ def run_live(options: LiveOptions) -> Dict[str, object]:
     finally:
         status = node_proc.stop() if node_proc is not None else None
         shutil.rmtree(tmp, ignore_errors=True)
-
-    counts = session.counts
-    summary = session.e2e.summary()
-    name = options.name or (Path(options.model).stem if options.model else 'node')
-    dropped = session.published - counts['received']
-    result = {
-        'name': name,
-        'offline_run': name,
-        'model': str(options.model) if options.model else None,
-        'precision': model_info.get('precision', options.precision),
-        'backend': session.runner_diag.get('backend') or options.backend,
-        'weight_bytes': model_info.get('weight_bytes'),
-        'mode': 'live',
-        'rate': str(options.rate),
-        'image_topic': image_topic,
-        'mask_topic': mask_topic,
-        'frames': session.published,
-        'published': session.published,
-        'received': counts['received'],
-        'dropped': dropped,
-        'unmatched_masks': counts['unmatched_masks'],
-        'wall_s': session.wall_s,
-        'fps': (counts['received'] / session.wall_s) if session.wall_s > 0 else None,
-        'end_to_end_ms': summary,
-        'latency_ms': {'end_to_end': dict(summary, count=session.e2e.count)},
-        'accuracy': session.acc.compute(),
-        'node_diagnostics': dict(session.node_diag),
-        'node_runner': dict(session.runner_diag),
-        'node_exit_status': status,
-        'dds_transport': transport,
-    }
-    LOG.info('live: %d published, %d masks, %d dropped, end-to-end p50 %.1f ms',
-             session.published, counts['received'], dropped, summary['p50'])
-    return result
+    return _result(options, session, status)
 
 
 class _LiveSession:
@@ -294,8 +309,6 @@ class _LiveSession:
         from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CompressedImage, Image
 
-        from fxseg_ros.metrics.accumulate import AccuracyAccumulator
-        from fxseg_ros.metrics.small_objects import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
         from fxseg_ros.pipeline.stats import LatencyWindow
 
         self.options = options
@@ -303,10 +316,8 @@ class _LiveSession:
         self.image_topic = image_topic
         self.mask_topic = mask_topic
         self.node_proc = node_proc
+        self.transport = transport
         self._Image, self._CompressedImage = Image, CompressedImage
-        self.acc = AccuracyAccumulator(
-            small_max_pixels=options.small_max_pixels or DEFAULT_MAX_PIXELS,
-            small_classes=options.small_classes or DEFAULT_SMALL_CLASSES)
         self.e2e = LatencyWindow(size=max(len(reader), 1))
         self.lock = threading.Lock()
         self.inflight: Dict[int, _InFlight] = {}
@@ -319,17 +330,11 @@ class _LiveSession:
 
         self.runner_diag: Dict[str, str] = {}
         self.ctx = Context()
-        saved = os.environ.get('FASTDDS_BUILTIN_TRANSPORTS')
-        os.environ['FASTDDS_BUILTIN_TRANSPORTS'] = transport
-        try:  # the participant reads the variable when it is created
+        # the participant reads the variable when it is created
+        with environ_overrides({'FASTDDS_BUILTIN_TRANSPORTS': transport}):
             rclpy.init(context=self.ctx)
             self.node = rclpy.create_node('fxseg_live_player_%d' % os.getpid(),
                                           context=self.ctx)
-        finally:
-            if saved is None:
-                del os.environ['FASTDDS_BUILTIN_TRANSPORTS']
-            else:
-                os.environ['FASTDDS_BUILTIN_TRANSPORTS'] = saved
         self.executor = SingleThreadedExecutor(context=self.ctx)
         self.executor.add_node(self.node)
         reliable = QoSProfile(depth=5, history=HistoryPolicy.KEEP_LAST,
@@ -349,7 +354,7 @@ class _LiveSession:
     # Callbacks (executor thread) ---------------------------------------------------------------
     def _on_mask(self, msg) -> None:
         t = time.monotonic()
-        stamp = msg.header.stamp.sec * 1000000000 + msg.header.stamp.nanosec
+        stamp = stamp_to_ns(msg.header.stamp)
         with self.lock:
             entry = self.inflight.pop(stamp, None)
             if entry is None:
@@ -357,10 +362,10 @@ class _LiveSession:
                 return
             self.counts['received'] += 1
         self.e2e.add((t - entry.t_pub) * 1e3)
-        if entry.labels is not None:
+        if entry.labels is not None and self.options.score is not None:
             h, w, step = msg.height, msg.width, msg.step
             pred = np.frombuffer(bytes(msg.data), np.uint8).reshape(h, step)[:, :w]
-            self.acc.update(entry.labels, pred, entry.condition)
+            self.options.score(entry.labels, pred, entry.condition)
             self.counts['scored'] += 1
         self.answered.set()
 
