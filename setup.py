@@ -34,7 +34,8 @@ setup(
     ],
     extras_require={
         'train': ['torch>=2.0'],
-        'test': ['pytest>=6', 'onnxscript>=0.1', 'mcap-ros2-support>=0.5'],
+        'test': ['pytest>=6', 'onnxscript>=0.1', 'mcap-ros2-support>=0.5',
+                 'import-linter>=2.1'],
         'ros': ['ros-rclpy', 'ros-sensor-msgs', 'ros-std-msgs', 'ros-diagnostic-msgs',
                 'ros-rmw-fastrtps-cpp'],
     },

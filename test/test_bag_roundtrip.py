@@ -10,6 +10,7 @@ import pytest
 from fxseg_ros.data.bag import (BagError, BagSpec, BagWriter, camera_namespace_of,
                                 CONDITION_TOPIC, label_topic_for, write_synthetic_bag)
 from fxseg_ros.data.bag_reader import BagFrameReader, iter_bag_images, list_topics
+from fxseg_ros.data.stamps import stamp_to_ns
 
 SIZE_WH = (96, 64)
 
@@ -248,7 +249,7 @@ def test_mcap_decodes_with_an_independent_ros2_reader(tmp_path):
             if channel.topic == CONDITION_TOPIC:
                 assert decoded.data in ('day', 'night')
                 continue
-            stamp = decoded.header.stamp.sec * 10**9 + decoded.header.stamp.nanosec
+            stamp = stamp_to_ns(decoded.header.stamp)
             assert stamp == message.log_time
             frame = ours[stamp]
             if channel.topic == '/camera/labels':

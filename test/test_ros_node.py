@@ -26,6 +26,7 @@ rclpy = pytest.importorskip('rclpy', reason='rclpy (ROS 2) is not installed')
 from sensor_msgs.msg import CompressedImage  # noqa: E402
 
 from fxseg_ros.data.labels import CLASS_NAMES, palette_rgb  # noqa: E402
+from fxseg_ros.data.stamps import stamp_to_ns  # noqa: E402
 from fxseg_ros.data.synth import SceneGenerator  # noqa: E402
 from fxseg_ros.pipeline.convert import image_to_bgr  # noqa: E402
 from fxseg_ros.pipeline.pipeline import SegmentationPipeline  # noqa: E402
@@ -173,7 +174,7 @@ def send_and_check(node, reference, camera, frame, encoding='bgr8'):
 
 
 def time_ns(msg):
-    return msg.header.stamp.sec * 1000000000 + msg.header.stamp.nanosec
+    return stamp_to_ns(msg.header.stamp)
 
 
 # Good frames ------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
+from fxseg_ros.ros.environment import override_environ, restore_environ
+
 LOG = logging.getLogger(__name__)
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'config'
@@ -73,7 +76,6 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
     """
     from fxseg_ros.data.synth import SceneGenerator
     from fxseg_ros.ros.probe import SegmentationProbe, start_node, status_dict
-    from fxseg_ros.ros.probe import stamp_ns as diag_stamp_ns
 
     topics = ['/fxseg_bench/cam%d/image_raw' % i for i in range(cameras)]
     node_params = {'camera_topics': topics, 'expected_rate_hz': float(rate_hz),
@@ -81,11 +83,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
     if model:
         node_params['model'] = str(model)
     node_params.update(params or {})
-    saved = os.environ.get('FASTDDS_BUILTIN_TRANSPORTS')
-    if large_data:
-        os.environ['FASTDDS_BUILTIN_TRANSPORTS'] = 'LARGE_DATA'
-    else:
-        os.environ.pop('FASTDDS_BUILTIN_TRANSPORTS', None)
+    saved = override_environ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA' if large_data else None})
     log_path = log_path or os.path.join(tempfile.mkdtemp(prefix='fxseg_bench_'), 'node.log')
     log_file = open(log_path, 'w')
     proc = start_node(params_file or _default_config(), node_params, log_file=log_file)
@@ -105,7 +103,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
         runner_name = 'segmentation_node: inference'
         ready_ns = probe.now_ns()
         before = probe.wait_for_diagnostics(
-            lambda a: diag_stamp_ns(a.header.stamp) > ready_ns and status_dict(a, runner_name), 5.0)
+            lambda a: stamp_to_ns(a.header.stamp) > ready_ns and status_dict(a, runner_name), 5.0)
         before = (status_dict(before, runner_name) if before is not None else None) or {}
         sent: List[List[int]] = [[] for _ in range(cameras)]
         period = 1.0 / rate_hz
@@ -122,7 +120,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
             stamp_ns = probe.now_ns()
             for c in range(cameras):
                 msg = messages[c][tick % len(frames)]
-                msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1000000000)
+                msg.header.stamp.sec, msg.header.stamp.nanosec = ns_to_sec_nanosec(stamp_ns)
                 probe.publish(c, msg)
                 if due >= measure_from:
                     sent[c].append(stamp_ns)
@@ -171,10 +169,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
                 proc.wait(timeout=15)
             except Exception:  # the benchmark result stands; do not leave the node behind
                 proc.kill()
-        if saved is None:
-            os.environ.pop('FASTDDS_BUILTIN_TRANSPORTS', None)
-        else:
-            os.environ['FASTDDS_BUILTIN_TRANSPORTS'] = saved
+        restore_environ(saved)
 
 
 def format_report(result: Dict[str, object]) -> str:

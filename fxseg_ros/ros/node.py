@@ -40,6 +40,7 @@ from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
+from fxseg_ros.data.stamps import stamp_to_ns
 from fxseg_ros.pipeline.convert import (CHECKS, CONVERTERS, FrameRejected, REJECT_REASONS,
                                         colorize_to_image_fields, labels_to_image_fields)
 from fxseg_ros.ros import params as P
@@ -352,7 +353,7 @@ class SegmentationNode(Node):
     def _check_stamp(self, stamp, now_ns: int) -> None:
         if now_ns == 0:
             return  # use_sim_time before the first /clock message: nothing to compare with
-        age_s = (now_ns - (stamp.sec * 1000000000 + stamp.nanosec)) * 1e-9
+        age_s = (now_ns - stamp_to_ns(stamp)) * 1e-9
         max_age, max_future = self.cfg['max_stamp_age_s'], self.cfg['max_stamp_future_s']
         if max_age > 0 and age_s > max_age:
             raise FrameRejected('stale', 'header stamp %.3f s old (max_stamp_age_s %.3f)'
@@ -455,7 +456,7 @@ class SegmentationNode(Node):
                 labels, self._palette)))
         done = time.monotonic()
         now_ns = self.get_clock().now().nanoseconds
-        stamp_ns = msg.header.stamp.sec * 1000000000 + msg.header.stamp.nanosec
+        stamp_ns = stamp_to_ns(msg.header.stamp)
         stages = {stage: timings_ms.get(stage) for stage in STAGES}
         stages.update({
             'transport': (recv_ns - stamp_ns) * 1e-6,

@@ -28,6 +28,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
+from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
 from fxseg_ros.pipeline.convert import array_to_image_fields
 from fxseg_ros.ros.params import camera_namespace, output_topic
 
@@ -67,12 +68,8 @@ def _yaml_value(value) -> str:
     return repr(value)
 
 
-def stamp_ns(stamp) -> int:
-    return stamp.sec * 1000000000 + stamp.nanosec
-
-
 def to_stamp(ns: int) -> Time:
-    return Time(sec=ns // 1000000000, nanosec=ns % 1000000000)
+    return Time(*ns_to_sec_nanosec(ns))
 
 
 def mask_array(msg: Image) -> np.ndarray:
@@ -161,7 +158,7 @@ class SegmentationProbe:
     def _on_mask(self, store, topic: str, msg: Image) -> None:
         now = int(time.time() * 1e9)  # time.time_ns needs Python 3.7
         with self._cond:
-            key = (topic, stamp_ns(msg.header.stamp))
+            key = (topic, stamp_to_ns(msg.header.stamp))
             store[key] = msg
             if store is self.masks:
                 self.mask_arrival_ns[key] = now
@@ -192,7 +189,7 @@ class SegmentationProbe:
     def publish(self, camera: int, msg) -> int:
         """Publish a prepared message on camera `camera`; return its stamp in ns."""
         self.publishers[camera].publish(msg)
-        return stamp_ns(msg.header.stamp)
+        return stamp_to_ns(msg.header.stamp)
 
     def publish_frame(self, camera: int, frame: np.ndarray, encoding: str = 'bgr8',
                       frame_id: Optional[str] = None) -> int:
