@@ -7,43 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import frame_seed, frame_source, SMOOTH_WH, smooth_frame
+
 from fxseg_ros.data.bag import (BagError, BagSpec, BagWriter, camera_namespace_of,
                                 CONDITION_TOPIC, label_topic_for, write_synthetic_bag)
 from fxseg_ros.data.bag_reader import BagFrameReader, iter_bag_images, list_topics
 from fxseg_ros.data.stamps import stamp_to_ns
 
-SIZE_WH = (96, 64)
-
-
-def smooth_frame(seed: int, size_wh=SIZE_WH):
-    """A JPEG-friendly frame (gradients and flat boxes) and a label map with a few regions."""
-    w, h = size_wh
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w]
-    bgr = np.stack([(xx * 255 // w), (yy * 255 // h), np.full_like(xx, 40 + seed % 150)],
-                   axis=-1).astype(np.uint8)
-    labels = np.zeros((h, w), np.uint8)
-    labels[h // 2:] = 0
-    labels[:h // 3] = 10
-    for k in range(3):
-        x, y = rng.integers(0, w - 20), rng.integers(0, h - 16)
-        color = rng.integers(30, 220, 3)
-        bgr[y:y + 16, x:x + 20] = color
-        labels[y:y + 16, x:x + 20] = (11, 13, 5)[k]
-    labels[-2:, :5] = 255
-    return bgr, labels
-
-
-CONDITION_INDEX = {'day': 0, 'dusk': 1, 'night': 2}
-
-
-def frame_seed(seed, camera, condition, i):
-    return seed * 1000 + camera * 100 + CONDITION_INDEX[condition] * 10 + i
-
-
-def frame_source(seed, camera, condition, count, size_wh, fps):
-    for i in range(count):
-        yield smooth_frame(frame_seed(seed, camera, condition, i), size_wh)
+SIZE_WH = SMOOTH_WH
 
 
 def write(tmp_path, storage='mcap', compressed=False, cameras=1, frames=3,

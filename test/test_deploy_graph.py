@@ -8,56 +8,11 @@ import onnx
 import pytest
 from onnx import helper, TensorProto
 
+from conftest import camera_frames, reference_labels, session
+
 from fxseg_ros import DEMO_MODEL
-from fxseg_ros.data.preprocess import postprocess, preprocess
+from fxseg_ros.data.preprocess import preprocess
 from fxseg_ros.model import deploy
-
-ort = pytest.importorskip('onnxruntime')
-
-
-def camera_frames(count, size_hw=(720, 1280), seed=0):
-    """
-    Return `count` BGR uint8 camera frames, shape (count, H, W, 3).
-
-    Uses the synthetic scene generator when it is available (realistic label statistics), else
-    smooth random patterns with edges (so argmax ties are rare, as in real images).
-    """
-    try:
-        from fxseg_ros.data.synth import SceneGenerator
-    except ImportError:
-        SceneGenerator = None
-    h, w = size_hw
-    if SceneGenerator is not None:
-        gen = SceneGenerator(seed, size_wh=(w, h))
-        conditions = ('day', 'dusk', 'night')
-        return np.stack([gen.generate(i, conditions[i % 3])[0] for i in range(count)])
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    frames = []
-    for _ in range(count):
-        f = np.empty((h, w, 3), np.float32)
-        for c in range(3):
-            a, b, p = rng.uniform(0.002, 0.03, 3)
-            f[..., c] = 128 + 100 * np.sin(a * xx + p * 10) * np.cos(b * yy)
-        f[rng.integers(0, h // 2):, rng.integers(0, w // 2):] *= 0.5
-        f += rng.normal(0, 8, f.shape)
-        frames.append(np.clip(f, 0, 255).astype(np.uint8))
-    return np.stack(frames)
-
-
-def session(model):
-    data = model.SerializeToString() if isinstance(model, onnx.ModelProto) else str(model)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 2
-    so.log_severity_level = 3
-    return ort.InferenceSession(data, so, providers=['CPUExecutionProvider'])
-
-
-def reference_labels(bare_path, frames, out_wh):
-    """Bare network on `preprocess()` blobs, then `postprocess()`: the numpy reference."""
-    bare = session(bare_path)
-    scores = np.concatenate([bare.run(None, {'input': preprocess(f)})[0] for f in frames])
-    return postprocess(scores, out_wh)
 
 
 @pytest.fixture(scope='module')

@@ -10,11 +10,10 @@ import pytest
 
 from fxseg_ros.cli.main import main
 
-pytest.importorskip('rclpy', reason='the demo runs the node live (pip install .[ros])')
 
-pytestmark = [pytest.mark.ros, pytest.mark.slow]
-
-
+@pytest.mark.ros
+@pytest.mark.slow
+@pytest.mark.usefixtures('requires_rclpy')   # the demo runs the node live
 def test_demo_runs_every_step(tmp_path, tiny_net, capsys):
     out = tmp_path / 'demo'
     rc = main(['demo', '--out', str(out), '--model', str(tiny_net), '--frames-per-condition',

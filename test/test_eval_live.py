@@ -8,14 +8,12 @@ import json
 
 import pytest
 
-from test_bag_roundtrip import frame_source
+from conftest import frame_source
 
 from fxseg_ros.cli.main import main
 from fxseg_ros.data.bag import BagSpec, write_synthetic_bag
 
-pytest.importorskip('rclpy', reason='live evaluation needs rclpy (pip install .[ros])')
-
-pytestmark = [pytest.mark.ros, pytest.mark.slow]
+pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.usefixtures('requires_rclpy')]
 
 
 @pytest.mark.parametrize('compressed', [False, True])

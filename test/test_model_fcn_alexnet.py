@@ -7,11 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip('torch', reason='FCN-AlexNet needs the train extra (torch)')
+from fxseg_ros.model.config import bilinear_kernel, FCNConfig
 
-from fxseg_ros.model.fcn_alexnet import (  # noqa: E402
-    FCNAlexNet, FCNConfig, FixedBilinearUpscore, LocalResponseNorm, bilinear_kernel,
-    build_model, count_macs, count_parameters, layer_table, load_checkpoint, save_checkpoint)
+try:  # the train extra; without it every test here skips (requires_torch)
+    import torch
+except ModuleNotFoundError as missing:
+    if missing.name != 'torch':
+        raise
+else:
+    from fxseg_ros.model.fcn_alexnet import (
+        build_model, count_macs, count_parameters, FCNAlexNet, FixedBilinearUpscore, layer_table,
+        load_checkpoint, LocalResponseNorm, save_checkpoint)
+
+pytestmark = pytest.mark.usefixtures('requires_torch')
 
 
 def _meta_model(config: FCNConfig) -> FCNAlexNet:

@@ -10,23 +10,31 @@ import cv2
 import numpy as np
 import pytest
 
-torch = pytest.importorskip('torch', reason='training needs the train extra (torch)')
+from fxseg_ros.cli.main import build_parser, main
+from fxseg_ros.data.labels import TRAIN_ID
+from fxseg_ros.data.preprocess import preprocess
+from fxseg_ros.data.synth import SceneGenerator
+from fxseg_ros.eval import heldout
+from fxseg_ros.model.config import FCNConfig
 
-from fxseg_ros.cli.main import build_parser, main  # noqa: E402
-from fxseg_ros.data.labels import TRAIN_ID  # noqa: E402
-from fxseg_ros.data.preprocess import preprocess  # noqa: E402
-from fxseg_ros.data.synth import SceneGenerator  # noqa: E402
-from fxseg_ros.eval import heldout  # noqa: E402
-from fxseg_ros.model import train as training  # noqa: E402
-from fxseg_ros.model.fcn_alexnet import FCNConfig, load_checkpoint  # noqa: E402
-from fxseg_ros.model.fcn_alexnet import torch_load  # noqa: E402
+try:  # the train extra; without it every test here skips (requires_torch)
+    import torch
+except ModuleNotFoundError as missing:
+    if missing.name != 'torch':
+        raise
+else:
+    from fxseg_ros.model import train as training
+    from fxseg_ros.model.fcn_alexnet import load_checkpoint, torch_load
+
+#: Tests that train, cache or load checkpoints (torch).
+needs_torch = pytest.mark.usefixtures('requires_torch')
 
 TINY = FCNConfig(width=0.125, conv1_pad=0, dropout=0.5)
 #: Train the tiny tests at 160x96: the network is fully convolutional, and 15x cheaper there.
 TINY_WH = (160, 96)
 
 
-def _options(tmp_path, **kwargs) -> training.TrainOptions:
+def _options(tmp_path, **kwargs):
     values = dict(config=TINY, out_dir=str(tmp_path / 'run'), conditions=('day',),
                   train_count=2, data_seed=7, cache=str(tmp_path / 'cache'),
                   input_wh=TINY_WH, steps=4,
@@ -43,6 +51,7 @@ def tiny_set(tmp_path_factory):
     return training.build_training_set(_options(tmp)), tmp
 
 
+@needs_torch
 def test_cached_frames_equal_preprocess_and_nearest_labels(tiny_set):
     dataset, _ = tiny_set
     assert len(dataset) == 2 and dataset.conditions == ['day', 'day']
@@ -56,6 +65,7 @@ def test_cached_frames_equal_preprocess_and_nearest_labels(tiny_set):
     assert freq.sum() == pytest.approx(1.0) and freq[TRAIN_ID['road']] > 0.1
 
 
+@needs_torch
 def test_a_complete_cache_is_reused(tiny_set, monkeypatch):
     dataset, tmp = tiny_set
 
@@ -69,6 +79,7 @@ def test_a_complete_cache_is_reused(tiny_set, monkeypatch):
                                                 _options(tmp, train_count=3).data_key())
 
 
+@needs_torch
 @pytest.mark.parametrize('freq, kind, expected', [
     ([0.5, 0.25, 0.25, 0.0], 'sqrt-inverse', [0.8284, 1.1716, 1.1716, 0.0]),
     ([0.5, 0.25, 0.25, 0.0], 'none', [1, 1, 1, 1]),
@@ -79,11 +90,13 @@ def test_class_weights(freq, kind, expected):
                                atol=1e-3)
 
 
+@needs_torch
 def test_class_weights_reject_an_unknown_kind():
     with pytest.raises(ValueError):
         training.class_weights(np.ones(3) / 3, 'median')
 
 
+@needs_torch
 def test_augmentation_flips_image_and_labels_together(tiny_set):
     dataset, _ = tiny_set
     sampler = training.Sampler(dataset, batch_size=2, seed=0)
@@ -107,6 +120,7 @@ def test_augmentation_flips_image_and_labels_together(tiny_set):
     assert seen_flip and seen_plain
 
 
+@needs_torch
 def test_resume_continues_the_identical_run(tiny_set, tmp_path):
     dataset, _ = tiny_set
     straight = training.train(_options(tmp_path / 'a'), dataset)
@@ -125,6 +139,7 @@ def test_resume_continues_the_identical_run(tiny_set, tmp_path):
     assert not torch.allclose(a['fc6.weight'], start['fc6.weight'])
 
 
+@needs_torch
 def test_resume_refuses_another_architecture(tiny_set, tmp_path):
     dataset, _ = tiny_set
     training.train(_options(tmp_path, stop_after=2), dataset)
@@ -135,6 +150,7 @@ def test_resume_refuses_another_architecture(tiny_set, tmp_path):
         training.train(_options(tmp_path / 'none', resume=True), dataset)
 
 
+@needs_torch
 def test_init_from_a_coarser_model_keeps_its_layers(tmp_path):
     from fxseg_ros.model.fcn_alexnet import build_model, save_checkpoint
 
@@ -185,11 +201,13 @@ def test_cli_evaluate_only_on_a_bare_onnx_graph(tiny_net, tmp_path, capsys):
     assert 'held-out mIoU' in capsys.readouterr().out
 
 
+@needs_torch
 def test_cli_evaluate_only_without_a_model_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match='no model'):
         main(['train', '--evaluate-only', '--out', str(tmp_path), '--eval-count', '1'])
 
 
+@needs_torch
 def test_train_parser_values_and_defaults():
     args = build_parser().parse_args([
         'train', '--width', '0.5', '--conv1-pad', '100', '--no-lrn', '--upscore', 'resize',
@@ -228,6 +246,7 @@ def test_export_parser_defaults_are_the_caffe_network():
     assert args.deploy is None and args.deploy_output == 'camera' and not args.float_io
 
 
+@needs_torch
 def test_cli_export_random_init_with_deployment_graph(tmp_path, capsys):
     import onnx
 

@@ -10,7 +10,7 @@ import pytest
 from fxseg_ros.pipeline.pipeline import PipelineResult, SegmentationPipeline, STAGES
 from fxseg_ros.runtime.base import Runner
 from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
-from test_deploy_graph import camera_frames, reference_labels, session
+from conftest import camera_frames, reference_labels, session
 
 
 @pytest.fixture(scope='module')

@@ -13,7 +13,7 @@ from fxseg_ros.model import deploy
 from fxseg_ros.runtime import create_runner, RunnerError
 from fxseg_ros.runtime import onnxrt
 from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
-from test_deploy_graph import camera_frames, reference_labels
+from conftest import camera_frames, reference_labels
 
 ort = pytest.importorskip('onnxruntime')
 

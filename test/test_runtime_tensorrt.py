@@ -15,7 +15,7 @@ import pytest
 from fxseg_ros.runtime import create_runner, RunnerError
 from fxseg_ros.runtime.metadata import metadata_path, read_metadata
 from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
-from test_deploy_graph import camera_frames
+from conftest import camera_frames
 
 pytestmark = pytest.mark.gpu
 

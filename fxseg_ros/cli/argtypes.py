@@ -53,6 +53,26 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def number_in(low: float, high: float, low_open: bool = False, high_open: bool = False,
+              what: str = 'a number') -> Callable[[str], float]:
+    """
+    Build the parser of a number in an interval ([0, 1) for low 0, high 1, high_open).
+
+    The error names the interval in the usual notation, so a bad value says what is allowed.
+    """
+    interval = '%s%g, %g%s' % ('(' if low_open else '[', low, high, ')' if high_open else ']')
+
+    def number(text: str) -> float:
+        value = float(text)
+        above = value > low if low_open else value >= low
+        below = value < high if high_open else value <= high
+        if not (above and below):
+            raise argparse.ArgumentTypeError('%s must be in %s, got %s' % (what, interval, text))
+        return value
+
+    return number
+
+
 def _unparse_size(size_wh: Tuple[int, int]) -> str:
     return '%dx%d' % tuple(size_wh)
 

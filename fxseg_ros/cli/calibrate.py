@@ -15,7 +15,7 @@ import argparse
 import logging
 import time
 
-from fxseg_ros.cli.argtypes import positive_int
+from fxseg_ros.cli.argtypes import number_in, positive_int
 
 NAME = 'calibrate'
 HELP = ('INT8 calibration (entropy / minmax / percentile) to calib.json and a TensorRT '
@@ -27,18 +27,8 @@ LOG = logging.getLogger(__name__)
 EXIT_OUT_OF_CALIBRATION = 3
 
 
-def _percentile(text: str) -> float:
-    value = float(text)
-    if not 50.0 < value <= 100.0:
-        raise argparse.ArgumentTypeError('percentile must be in (50, 100], got %s' % text)
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError('fraction must be in [0, 1), got %s' % text)
-    return value
+_percentile = number_in(50.0, 100.0, low_open=True, what='percentile')
+_fraction = number_in(0.0, 1.0, high_open=True, what='fraction')
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

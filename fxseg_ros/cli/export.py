@@ -67,7 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from fxseg_ros.model import export as exporter
-    from fxseg_ros.model.fcn_alexnet import FCNConfig, build_model, load_checkpoint
+    from fxseg_ros.model.config import FCNConfig
+    from fxseg_ros.model.fcn_alexnet import build_model, load_checkpoint
 
     if args.checkpoint:
         model = load_checkpoint(args.checkpoint)

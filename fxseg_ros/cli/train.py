@@ -17,7 +17,8 @@ import json
 import logging
 import time
 
-from fxseg_ros.cli.argtypes import non_negative_int, positive_float, positive_int, size_wh
+from fxseg_ros.cli.argtypes import (non_negative_int, number_in, positive_float, positive_int,
+                                    size_wh)
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.sizes import NET_INPUT_WH
 
@@ -28,18 +29,8 @@ HELP = ('train FCN-AlexNet on synthetic day/dusk/night frames (CPU, resumable), 
 LOG = logging.getLogger(__name__)
 
 
-def _width(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value <= 4.0:
-        raise argparse.ArgumentTypeError('width multiplier must be in (0, 4], got %s' % text)
-    return value
-
-
-def _probability(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError('must be in [0, 1), got %s' % text)
-    return value
+_width = number_in(0.0, 4.0, low_open=True, what='width multiplier')
+_probability = number_in(0.0, 1.0, high_open=True, what='dropout')
 
 
 def add_architecture_arguments(parser: argparse.ArgumentParser, width: float = 0.25,

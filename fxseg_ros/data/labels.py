@@ -8,7 +8,7 @@ belong to no evaluated class carry :data:`IGNORE_LABEL`.
 """
 
 
-from typing import NamedTuple, Tuple
+from typing import Iterable, List, NamedTuple, Tuple
 
 import numpy as np
 
@@ -70,3 +70,9 @@ def colorize(labels_u8: np.ndarray, palette: np.ndarray = None) -> np.ndarray:
     """
     table = palette_rgb() if palette is None else palette
     return table[labels_u8]
+
+
+def sorted_class_names(names: Iterable[str]) -> List[str]:
+    """Return the distinct class names in train-ID order; names of no class after them."""
+    return sorted(set(names), key=lambda n: (CLASS_NAMES.index(n) if n in CLASS_NAMES
+                                             else len(CLASS_NAMES), n))

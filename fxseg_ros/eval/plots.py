@@ -14,7 +14,7 @@ from typing import Dict, Mapping
 import cv2
 import numpy as np
 
-from fxseg_ros.data.labels import CLASS_NAMES, colorize
+from fxseg_ros.data.labels import CLASS_NAMES, colorize, sorted_class_names
 
 LOG = logging.getLogger(__name__)
 
@@ -24,6 +24,14 @@ def _pyplot():
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     return plt
+
+
+def _save(plt, fig, path: Path) -> Path:
+    """Lay out, write (PNG, 110 dpi) and close a figure; return its path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> Path:
@@ -50,21 +58,13 @@ def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> Path:
                 ax.text(j, i, '%.0f' % (100 * norm[i, j]), ha='center', va='center',
                         fontsize=6, color='white' if norm[i, j] < 0.6 else 'black')
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label='fraction of the row')
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_per_class_iou(runs, path: Path) -> Path:
     """Grouped bars: IoU per class for each run (offline runs of metrics.json)."""
     plt = _pyplot()
-    classes = []
-    for r in runs:
-        for c in r['accuracy'].get('iou', {}):
-            if c not in classes:
-                classes.append(c)
-    classes.sort(key=lambda c: CLASS_NAMES.index(c) if c in CLASS_NAMES else 99)
+    classes = sorted_class_names(c for r in runs for c in r['accuracy'].get('iou', {}))
     x = np.arange(len(classes))
     width = 0.8 / max(len(runs), 1)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(classes) + 2), 4.0))
@@ -80,10 +80,7 @@ def plot_per_class_iou(runs, path: Path) -> Path:
     ax.set_title('IoU per class and precision')
     ax.legend(fontsize=8)
     ax.grid(axis='y', alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_latency_hist(evaluation, path: Path) -> Path:
@@ -101,10 +98,7 @@ def plot_latency_hist(evaluation, path: Path) -> Path:
     ax.set_ylabel('frames')
     ax.set_title('Latency (decode + pre + inference + post)')
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def _caption(img_rgb: np.ndarray, text: str) -> np.ndarray:

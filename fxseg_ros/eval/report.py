@@ -25,7 +25,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from fxseg_ros.data.labels import CLASS_NAMES
+from fxseg_ros.data.labels import CLASS_NAMES, sorted_class_names
 from fxseg_ros.metrics.tables import format_table
 
 LOG = logging.getLogger(__name__)
@@ -219,12 +219,7 @@ def evaluation_metrics(evaluation, live_runs: Sequence[Mapping[str, object]] = (
 
 # report.md ----------------------------------------------------------------------------------
 def _per_class_table(runs) -> str:
-    classes = []
-    for r in runs:
-        for c in r['accuracy'].get('iou', {}):
-            if c not in classes:
-                classes.append(c)
-    classes.sort(key=lambda c: CLASS_NAMES.index(c) if c in CLASS_NAMES else 99)
+    classes = sorted_class_names(c for r in runs for c in r['accuracy'].get('iou', {}))
     rows = [[c] + [_pct(r['accuracy']['iou'].get(c)) for r in runs] for c in classes]
     rows.append(['**mIoU**'] + ['**%s**' % _pct(r['accuracy'].get('miou'), '%.2f')
                                 for r in runs])
@@ -234,14 +229,11 @@ def _per_class_table(runs) -> str:
 
 
 def _small_table(runs) -> str:
-    classes = []
-    for r in runs:
-        for c in r['accuracy'].get('small_objects', {}).get('per_class', {}):
-            if c not in classes:
-                classes.append(c)
+    classes = sorted_class_names(c for r in runs
+                                 for c in r['accuracy'].get('small_objects', {}).get('per_class',
+                                                                                     {}))
     if not classes:
         return ''
-    classes.sort(key=lambda c: CLASS_NAMES.index(c) if c in CLASS_NAMES else 99)
     rows = []
     for c in classes:
         first = next(r['accuracy']['small_objects']['per_class'].get(c) for r in runs

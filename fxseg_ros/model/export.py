@@ -45,9 +45,9 @@ from onnx import TensorProto, helper, numpy_helper
 import torch
 
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_OUTPUT_NAME
-from fxseg_ros.model.fcn_alexnet import (
-    UPSCORE_STRIDE, FCNAlexNet, FCNConfig, bilinear_kernel, count_macs, count_parameters,
-    load_checkpoint)
+from fxseg_ros.model.config import bilinear_kernel, FCNConfig, UPSCORE_STRIDE
+from fxseg_ros.model.fcn_alexnet import (FCNAlexNet, count_macs, count_parameters,
+                                         load_checkpoint)
 
 LOG = logging.getLogger(__name__)
 

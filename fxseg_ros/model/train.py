@@ -38,9 +38,9 @@ from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import IGNORE_LABEL, NUM_CLASSES
 from fxseg_ros.data.preprocess import (
     MEAN_BGR, NET_INPUT_WH, STD_BGR, preprocess, resize_bilinear)
+from fxseg_ros.model.config import FCNConfig
 from fxseg_ros.model.fcn_alexnet import (
-    FCNAlexNet, FCNConfig, build_model, count_parameters, load_checkpoint, save_checkpoint,
-    torch_load)
+    build_model, count_parameters, FCNAlexNet, load_checkpoint, save_checkpoint, torch_load)
 
 LOG = logging.getLogger(__name__)
 

@@ -139,10 +139,12 @@ class ActivationCollector:
     Runs a model and returns the values of chosen intermediate tensors for one feed.
 
     tensors: names to return (default: every float activation, graph inputs included).
+    session_config: ONNX Runtime session config entries (e.g. `runtime.session.EXACT_INT8_CONFIG`
+    for INT8 models computed with exact int32 accumulation on any x86 CPU).
     """
 
     def __init__(self, model: ModelLike, tensors: Optional[Iterable[str]] = None,
-                 threads: int = 0):
+                 threads: int = 0, session_config: Optional[Dict[str, str]] = None):
         proto = load_model(model)
         types = tensor_types(proto)
         self.tensors: List[str] = (list(tensors) if tensors is not None
@@ -152,7 +154,7 @@ class ActivationCollector:
         graph_inputs = set(self.input_names)
         augmented = add_graph_outputs(proto, [t for t in self.tensors if t not in graph_inputs],
                                       types)
-        self.session = make_session(augmented, threads=threads)
+        self.session = make_session(augmented, threads=threads, config=session_config)
         self._fetch = [t for t in self.tensors if t not in graph_inputs]
 
     def run(self, feed: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:

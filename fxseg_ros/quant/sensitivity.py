@@ -130,12 +130,14 @@ def weighted_layers(model) -> List[Dict[str, object]]:
 
 
 def layer_errors(float_model: Union[str, Path], qdq_model: Union[str, Path],
-                 feeds: Sequence[Dict[str, np.ndarray]], threads: int = 0) -> List[LayerError]:
+                 feeds: Sequence[Dict[str, np.ndarray]], threads: int = 0,
+                 session_config: Optional[Dict[str, str]] = None) -> List[LayerError]:
     """
     SQNR / cosine of every weighted layer's output in the Q/DQ model against the float model.
 
     Tensors keep their names through quantization, so the same names are read from both.
-    Sorted from the most damaged (lowest SQNR) to the least.
+    Sorted from the most damaged (lowest SQNR) to the least. session_config: for the Q/DQ
+    model's session (see `ActivationCollector`).
     """
     from fxseg_ros.quant.collect import ActivationCollector, float_tensor_names
 
@@ -147,7 +149,8 @@ def layer_errors(float_model: Union[str, Path], qdq_model: Union[str, Path],
     outputs = [o.name for o in load_model(float_model).graph.output]
     tensors += [o for o in outputs if o not in tensors]
     ref = ActivationCollector(float_model, tensors=tensors, threads=threads)
-    test = ActivationCollector(qdq_model, tensors=tensors, threads=threads)
+    test = ActivationCollector(qdq_model, tensors=tensors, threads=threads,
+                               session_config=session_config)
     acc = {t: _Accumulator() for t in tensors}
     for feed in feeds:
         a = ref.run(feed)
@@ -169,11 +172,13 @@ def isolated_sensitivity(float_model: Union[str, Path], amax: Mapping[str, float
                          feeds: Sequence[Dict[str, np.ndarray]], workdir: Union[str, Path],
                          layers: Optional[Iterable[str]] = None,
                          op_types: Optional[Sequence[str]] = None, threads: int = 0,
+                         session_config: Optional[Dict[str, str]] = None,
                          **qdq_options) -> List[LayerError]:
     """
     Network-output SQNR / cosine with only one weighted layer quantized, for every layer.
 
-    Sorted from the most sensitive (lowest SQNR) to the least.
+    Sorted from the most sensitive (lowest SQNR) to the least. session_config: for the
+    quantized models' sessions (see `ActivationCollector`).
     """
     from fxseg_ros.quant.collect import ActivationCollector, load_model
 
@@ -196,7 +201,8 @@ def isolated_sensitivity(float_model: Union[str, Path], amax: Mapping[str, float
         path = workdir / ('only_%s.onnx' % _safe(group['name']))
         quantize_qdq(float_model, amax, path, op_types=op_types or DEFAULT_OP_TYPES,
                      nodes_to_exclude=exclude, **qdq_options)
-        test = ActivationCollector(path, tensors=[output], threads=threads)
+        test = ActivationCollector(path, tensors=[output], threads=threads,
+                                   session_config=session_config)
         acc = _Accumulator()
         for feed, reference in zip(feeds, references):
             acc.add(reference, test.run(feed)[output])

@@ -69,7 +69,8 @@ def _yaml_value(value) -> str:
 
 
 def to_stamp(ns: int) -> Time:
-    return Time(*ns_to_sec_nanosec(ns))
+    sec, nanosec = ns_to_sec_nanosec(ns)
+    return Time(sec=sec, nanosec=nanosec)
 
 
 def mask_array(msg: Image) -> np.ndarray:
