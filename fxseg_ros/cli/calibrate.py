@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--topic', default=None,
                         help='image topic when --data is a rosbag2 directory')
     parser.add_argument('--split', default='train',
-                        help='split of a Cityscapes-layout directory (default: train)')
+                        help='split of a Cityscapes-layout directory (default: %(default)s)')
     parser.add_argument('--conditions', nargs='+', default=None, metavar='CITY',
                         help='only these cities / lighting conditions of a Cityscapes-layout '
                              'directory, e.g. `day` for a day-only calibration')
@@ -52,11 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'EntropyCalibration2 (default), minmax = absolute maximum, '
                              'percentile = --percentile of |x|')
     parser.add_argument('--percentile', type=_percentile, default=99.99,
-                        help='percentile of |x| for --method percentile (default: 99.99)')
+                        help='percentile of |x| for --method percentile (default: %(default)s)')
     parser.add_argument('--frames', type=positive_int, default=500,
-                        help='number of calibration frames (default: 500)')
+                        help='number of calibration frames (default: %(default)s)')
     parser.add_argument('--num-bins', type=positive_int, default=2048,
-                        help='histogram bins per tensor (default: 2048, as TensorRT)')
+                        help='histogram bins per tensor (default: %(default)s, as TensorRT)')
     parser.add_argument('--out', default=None,
                         help='calibration JSON to write (amax per tensor, method, histogram '
                              'summary)')
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='also write a TensorRT calibration cache to this path')
     parser.add_argument('--trt-version', default='8.2.1',
                         help='TensorRT version named in the cache header, e.g. 8.2.1 or 10.14.1 '
-                             '(default: 8.2.1)')
+                             '(default: %(default)s)')
     parser.add_argument('--cache-algorithm', choices=CACHE_ALGORITHMS, default=None,
                         help='algorithm named in the cache header (default: EntropyCalibration2 '
                              'for entropy, MinMaxCalibration otherwise)')
@@ -73,14 +73,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'calibration instead of calibrating')
     parser.add_argument('--max-clip', type=_fraction, default=5e-3,
                         help='--check flags a layer that clips more than this fraction of its '
-                             'values beyond what the calibration data clipped (default: 0.005)')
+                             'values beyond what the calibration data clipped (default: %(default)s)')
     parser.add_argument('--max-underuse', type=_fraction, default=0.0,
                         help='--check also flags a layer whose 99.99th percentile of |x| is '
                              'below this fraction of the calibration data\'s, i.e. the data '
                              'uses few INT8 levels (e.g. 0.5; default: 0, off)')
     parser.add_argument('--max-shift', type=_fraction, default=0.1,
                         help='--check flags a layer with more than this share of values on '
-                             'INT8 levels the calibration data rarely used (default: 0.1; '
+                             'INT8 levels the calibration data rarely used (default: %(default)s; '
                              '0 disables)')
     parser.add_argument('--json', default=None,
                         help='--check: write the per-layer coverage as JSON here')

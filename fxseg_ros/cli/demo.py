@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='bag frames per lighting condition (default: %(default)s)')
     parser.add_argument('--calib-frames', type=positive_int, default=16,
                         help='day frames used for calibration (default: %(default)s)')
-    parser.add_argument('--seed', type=int, default=7, help='generator seed (default: 7)')
+    parser.add_argument('--seed', type=int, default=7, help='generator seed (default: %(default)s)')
     parser.add_argument('--heldout-frames', type=positive_int, default=6,
                         help='held-out synthetic frames per condition that the mixed-precision '
                              'search measures its drop on (default: %(default)s)')

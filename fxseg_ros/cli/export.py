@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'to this path')
     parser.add_argument('--deploy-output', choices=('camera', 'network'), default='camera',
                         help='deployment graph labels at the camera resolution (nearest '
-                             'upsample) or at the network resolution (default: camera)')
+                             'upsample) or at the network resolution (default: %(default)s)')
     parser.add_argument('--float-io', action='store_true',
                         help='deployment graph with float32 0..255 input and int32 labels '
                              '(TensorRT < 8.6 has no UINT8 inputs)')
@@ -54,12 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='network input resolution of the bare graph (default: %dx%d)'
                              % NET_INPUT_WH)
     parser.add_argument('--opset', type=int, default=13,
-                        help='ONNX opset (default: 13, the newest TensorRT 8.2 parses)')
+                        help='ONNX opset (default: %(default)s, the newest TensorRT 8.2 parses)')
     parser.add_argument('--upscore-op', choices=('resize', 'convtranspose'), default='resize',
                         help="how FCN's fixed bilinear upscore is exported: one Resize "
                              '(default) or the original ConvTranspose (for comparisons)')
     parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random initial weights with --random-init (default: 0)')
+                        help='seed of the random initial weights with --random-init (default: %(default)s)')
     parser.add_argument('--no-check', dest='check', action='store_false',
                         help='skip the ONNX Runtime vs PyTorch comparison after export')
     add_architecture_arguments(parser, width=1.0, conv1_pad=100, upscore='deconv', dropout=0.5)

@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar='LIST',
                         help='comma list of %s (default: %s)'
                              % (','.join(CONDITIONS), ','.join(BagSpec.conditions)))
-    parser.add_argument('--seed', type=int, default=0, help='generator seed (default: 0)')
+    parser.add_argument('--seed', type=int, default=0, help='generator seed (default: %(default)s)')
     parser.add_argument('--size', type=size_wh(SYNTH_MIN_SIDE), default=BagSpec.size_wh,
                         metavar='WxH', help='frame size (default: %dx%d)' % BagSpec.size_wh)
     parser.add_argument('--rate', type=positive_float, default=10.0,

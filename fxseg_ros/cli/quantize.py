@@ -38,7 +38,7 @@ def _model_argument(parser) -> None:
     parser.add_argument('--model', default=None,
                         help='bare network ONNX graph (default: the packaged demo model)')
     parser.add_argument('--threads', type=int, default=0,
-                        help='ONNX Runtime intra-op threads (default: 0 = all cores)')
+                        help='ONNX Runtime intra-op threads (default: %(default)s = all cores)')
 
 
 def _calib_arguments(parser, calib_required: bool = True) -> None:
@@ -70,7 +70,7 @@ def _frames_arguments(parser) -> None:
                         help='frames of the sensitivity analysis (default: %(default)s)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the generated synthetic frames: calibration from its '
-                             'training range, evaluation from its test range (default: 0)')
+                             'training range, evaluation from its test range (default: %(default)s)')
     parser.add_argument('--workdir', default=None,
                         help='folder for intermediate models (default: a temporary folder)')
 

@@ -29,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='output root; leftImg8bit/ and gtFine/ are written below it')
     parser.add_argument('--count', type=positive_int, required=True, metavar='N',
                         help='frames per condition')
-    parser.add_argument('--seed', type=int, default=0, help='generator seed (default 0)')
+    parser.add_argument('--seed', type=int, default=0, help='generator seed (default: %(default)s)')
     parser.add_argument('--split', choices=SPLITS, default='train',
-                        help='Cityscapes split directory to write (default train)')
+                        help='Cityscapes split directory to write (default: %(default)s)')
     parser.add_argument('--conditions', type=condition_list, default=CONDITIONS,
                         metavar='LIST',
                         help='comma-separated lighting conditions, one city directory each '
@@ -40,9 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='frame size (default %dx%d, the camera resolution)' % CAMERA_WH)
     parser.add_argument('--start', type=non_negative_int, default=0, metavar='I',
                         help='first scene index; lets several runs extend one data set '
-                             '(default 0)')
+                             '(default: %(default)s)')
     parser.add_argument('--workers', type=positive_int, default=1, metavar='N',
-                        help='worker processes; output bytes do not depend on it (default 1)')
+                        help='worker processes; output bytes do not depend on it (default: %(default)s)')
     parser.add_argument('--traffic-lights', action='store_true',
                         help='also draw traffic lights (off by default: at stride 32 they are '
                              'mostly below one output cell)')

@@ -54,7 +54,7 @@ def add_architecture_arguments(parser: argparse.ArgumentParser, width: float = 0
                             '(default: %s)' % upscore)
     group.add_argument('--upscore-kernel', type=int, choices=(63, 64), default=63,
                        help="kernel of the x32 upscore: 63 = Caffe's fcn-alexnet (exactly "
-                            'aligned with crop 18), 64 = FCN-32s (default: 63)')
+                            'aligned with crop 18), 64 = FCN-32s (default: %(default)s)')
     group.add_argument('--output-stride', type=int, choices=(32, 16, 8, 4),
                        default=output_stride,
                        help='32 = FCN-32s (Caffe fcn-alexnet); 16 / 8 / 4 add FCN-16s / 8s '
@@ -62,7 +62,7 @@ def add_architecture_arguments(parser: argparse.ArgumentParser, width: float = 0
                             'default: %d)' % output_stride)
     group.add_argument('--groups', type=int, choices=(1, 2), default=2,
                        help="groups of conv2/conv4/conv5: 2 = AlexNet's two towers, 1 = one "
-                            '(default: 2)')
+                            '(default: %(default)s)')
     group.add_argument('--dropout', type=_probability, default=dropout,
                        help='dropout after fc6 and fc7 while training (Caffe: 0.5; default: '
                             '%s)' % dropout)
@@ -76,20 +76,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='continue from OUT/last.ckpt (same model, optimizer, step and '
                              'random state)')
     add_architecture_arguments(parser)
+    _data_arguments(parser.add_argument_group('training data'))
+    _optimisation_arguments(parser.add_argument_group('optimisation'))
+    _evaluation_arguments(parser.add_argument_group('held-out evaluation'))
 
-    data = parser.add_argument_group('training data')
+
+def _data_arguments(data) -> None:
     data.add_argument('--data', default=None,
                       help='a Cityscapes-layout directory to train on instead of generated '
                            'synthetic frames')
     data.add_argument('--split', default='train',
-                      help='split of the --data directory (default: train)')
+                      help='split of the --data directory (default: %(default)s)')
     data.add_argument('--conditions', nargs='+', default=list(CONDITIONS), metavar='COND',
                       help='lighting conditions (synthetic) or cities (--data) to train on '
                            '(default: %s)' % ' '.join(CONDITIONS))
     data.add_argument('--train-count', type=positive_int, default=400,
-                      help='synthetic training frames per condition (default: 400)')
+                      help='synthetic training frames per condition (default: %(default)s)')
     data.add_argument('--data-seed', type=int, default=0,
-                      help='seed of the synthetic training frames (default: 0)')
+                      help='seed of the synthetic training frames (default: %(default)s)')
     data.add_argument('--input-wh', type=size_wh(), default=NET_INPUT_WH, metavar='WxH',
                       help='network input resolution to train at (default: %dx%d)'
                            % NET_INPUT_WH)
@@ -97,31 +101,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help='cache file of the training frames (default: a name under '
                            'out/cache/ derived from the data options)')
 
-    optim = parser.add_argument_group('optimisation')
+
+def _optimisation_arguments(optim) -> None:
     optim.add_argument('--steps', type=positive_int, default=3000,
-                       help='optimizer steps (default: 3000)')
+                       help='optimizer steps (default: %(default)s)')
     optim.add_argument('--batch-size', type=positive_int, default=8,
-                       help='frames per step (default: 8)')
+                       help='frames per step (default: %(default)s)')
     optim.add_argument('--lr', type=positive_float, default=1e-3,
-                       help='peak learning rate of AdamW (default: 1e-3)')
+                       help='peak learning rate of AdamW (default: %(default)s)')
     optim.add_argument('--weight-decay', type=float, default=1e-4,
-                       help='AdamW weight decay (default: 1e-4)')
+                       help='AdamW weight decay (default: %(default)s)')
     optim.add_argument('--warmup', type=non_negative_int, default=100,
-                       help='linear warm-up steps before the cosine decay (default: 100)')
+                       help='linear warm-up steps before the cosine decay (default: %(default)s)')
     optim.add_argument('--class-weights', choices=('none', 'sqrt-inverse'),
                        default='sqrt-inverse',
                        help='cross-entropy class weights from the training label frequencies '
                             '(default: sqrt-inverse, capped at 10x)')
     optim.add_argument('--loss-stride', type=int, choices=(1, 2, 4), default=2,
                        help='evaluate the loss on every n-th pixel (rows and columns, random '
-                            'offset per step) to save time (default: 2)')
+                            'offset per step) to save time (default: %(default)s)')
     optim.add_argument('--seed', type=int, default=0,
                        help='seed of the initial weights, sampling and augmentation '
-                            '(default: 0)')
+                            '(default: %(default)s)')
     optim.add_argument('--threads', type=positive_int, default=2,
-                       help='torch CPU threads (default: 2)')
+                       help='torch CPU threads (default: %(default)s)')
     optim.add_argument('--checkpoint-every', type=positive_int, default=100,
-                       help='write OUT/last.ckpt every N steps (default: 100)')
+                       help='write OUT/last.ckpt every N steps (default: %(default)s)')
     optim.add_argument('--init-from', default=None, metavar='CKPT',
                        help='start from the weights of this checkpoint, e.g. an 8s model for '
                             "a 4s one (FCN's staged training); new skip layers start at zero")
@@ -131,7 +136,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     optim.add_argument('--export', default=None, metavar='ONNX',
                        help='after training, export the bare network graph to this path')
 
-    evaluation = parser.add_argument_group('held-out evaluation')
+
+def _evaluation_arguments(evaluation) -> None:
     evaluation.add_argument('--evaluate-only', action='store_true',
                             help='do not train: measure the mIoU of --model on held-out frames')
     evaluation.add_argument('--model', default=None,
@@ -139,10 +145,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                  'OUT/model.ckpt)')
     evaluation.add_argument('--eval-count', type=non_negative_int, default=60,
                             help='held-out frames per condition; 0 skips the evaluation after '
-                                 'training (default: 60)')
+                                 'training (default: %(default)s)')
     evaluation.add_argument('--eval-seed', type=int, default=1000,
                             help='seed of the held-out frames, different from --data-seed '
-                                 '(default: 1000)')
+                                 '(default: %(default)s)')
     evaluation.add_argument('--eval-conditions', nargs='+', default=list(CONDITIONS),
                             metavar='COND',
                             help='conditions to evaluate (default: %s)' % ' '.join(CONDITIONS))

@@ -363,6 +363,40 @@ def init_from_checkpoint(model: FCNAlexNet, path: Union[str, Path]) -> List[str]
     return missing
 
 
+def _restore(last_path: Path, options: TrainOptions, model, optimizer, scheduler,
+             sampler: 'Sampler') -> Tuple[int, float]:
+    """Load the state of a paused run into the fresh objects; return (step, seconds so far)."""
+    if not last_path.is_file():
+        raise FileNotFoundError('nothing to resume: %s does not exist' % last_path)
+    state = torch_load(last_path)
+    if state['config'] != options.config.to_dict():
+        raise ValueError('cannot resume %s: it was trained with %s, not %s'
+                         % (last_path, state['config'], options.config.to_dict()))
+    model.load_state_dict(state['state_dict'])
+    optimizer.load_state_dict(state['optimizer'])
+    scheduler.load_state_dict(state['scheduler'])
+    sampler.load_state(state['sampler'])
+    torch.set_rng_state(state['torch_rng'])
+    LOG.info('resumed %s at step %d', last_path, int(state['step']))
+    return int(state['step']), float(state['seconds'])
+
+
+def _train_step(model, optimizer, scheduler, sampler: 'Sampler', weights: torch.Tensor,
+                loss_stride: int) -> float:
+    """One optimizer step on the next batch (loss on a strided pixel grid); returns the loss."""
+    inputs, labels = sampler.next_batch()
+    oy, ox = sampler.grid_offset(loss_stride)
+    scores = model(torch.from_numpy(inputs), loss_stride, (oy, ox))
+    labels = np.ascontiguousarray(labels[:, oy::loss_stride, ox::loss_stride])
+    loss = F.cross_entropy(scores, torch.from_numpy(labels), weight=weights,
+                           ignore_index=IGNORE_LABEL)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    return float(loss.item())
+
+
 def train(options: TrainOptions, dataset: Optional[TrainingSet] = None) -> Dict[str, object]:
     """
     Run (or resume) training; write OUT/last.ckpt periodically and OUT/model.ckpt at the end.
@@ -387,24 +421,10 @@ def train(options: TrainOptions, dataset: Optional[TrainingSet] = None) -> Dict[
                                                   _lr_lambda(options.warmup, options.steps))
     sampler = Sampler(dataset, options.batch_size, options.seed)
     weights = torch.from_numpy(class_weights(dataset.class_frequencies(), options.class_weights))
-    step = 0
-    elapsed = 0.0
     last_path = out_dir / LAST_CHECKPOINT
+    step, elapsed = 0, 0.0
     if options.resume:
-        if not last_path.is_file():
-            raise FileNotFoundError('nothing to resume: %s does not exist' % last_path)
-        state = torch_load(last_path)
-        if state['config'] != options.config.to_dict():
-            raise ValueError('cannot resume %s: it was trained with %s, not %s'
-                             % (last_path, state['config'], options.config.to_dict()))
-        model.load_state_dict(state['state_dict'])
-        optimizer.load_state_dict(state['optimizer'])
-        scheduler.load_state_dict(state['scheduler'])
-        sampler.load_state(state['sampler'])
-        torch.set_rng_state(state['torch_rng'])
-        step = int(state['step'])
-        elapsed = float(state['seconds'])
-        LOG.info('resumed %s at step %d', last_path, step)
+        step, elapsed = _restore(last_path, options, model, optimizer, scheduler, sampler)
     LOG.info('training %s: %d params, %d frames, %d steps of %d',
              options.config.describe(), count_parameters(model), len(dataset), options.steps,
              options.batch_size)
@@ -424,18 +444,8 @@ def train(options: TrainOptions, dataset: Optional[TrainingSet] = None) -> Dict[
     end = options.steps if options.stop_after is None else min(options.steps,
                                                                 step + options.stop_after)
     while step < end:
-        inputs, labels = sampler.next_batch()
-        oy, ox = sampler.grid_offset(options.loss_stride)
-        scores = model(torch.from_numpy(inputs), options.loss_stride, (oy, ox))
-        labels = np.ascontiguousarray(labels[:, oy::options.loss_stride, ox::options.loss_stride])
-        loss = F.cross_entropy(scores, torch.from_numpy(labels), weight=weights,
-                               ignore_index=IGNORE_LABEL)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
+        value = _train_step(model, optimizer, scheduler, sampler, weights, options.loss_stride)
         step += 1
-        value = float(loss.item())
         running = value if running is None else 0.95 * running + 0.05 * value
         bar.update(1)
         bar.set_postfix(loss='%.3f' % running, lr='%.2e' % scheduler.get_last_lr()[0])
