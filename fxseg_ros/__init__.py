@@ -3,8 +3,11 @@
 """
 fxseg_ros: real-time semantic segmentation of camera topics with FP16/INT8 engines.
 
-Layers (imports point one way): data -> model -> quant -> runtime -> pipeline -> ros, with eval and
-cli on top. Only `ros` imports rclpy; only `model` (training, export) imports torch.
+Layers (imports point one way): data -> metrics -> model -> quant -> runtime -> pipeline -> ros,
+with eval and cli on top. Only `ros` imports rclpy; only `model` (training, export) imports torch;
+tensorrt, pycuda and onnxruntime are imported in `runtime` (sessions: `runtime.session`, the one
+module of the runtime layer that quant and model may use). The repository's `.importlinter`
+states these rules as contracts, and the test suite checks them.
 """
 
 from pathlib import Path
