@@ -70,7 +70,8 @@ def _frames_arguments(parser) -> None:
                         help='frames of the sensitivity analysis (default: %(default)s)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the generated synthetic frames: calibration from its '
-                             'training range, evaluation from its test range (default: %(default)s)')
+                             'training range, evaluation from its test range '
+                             '(default: %(default)s)')
     parser.add_argument('--workdir', default=None,
                         help='folder for intermediate models (default: a temporary folder)')
 

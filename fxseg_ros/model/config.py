@@ -108,8 +108,9 @@ class FCNConfig:
 
     def grid_origins(self) -> Dict[str, float]:
         """
-        Input pixel of cell 0 of the conv1 (stride 4), pool1 (8), pool2 (16) and score (32)
-        grids.
+        Return the input pixel of cell 0 of each grid.
+
+        Grids: conv1 (stride 4), pool1 (8), pool2 (16) and score (32).
         """
         return {'conv1': 5.0 - self.conv1_pad, 'pool1': 9.0 - self.conv1_pad,
                 'pool2': 17.0 - self.conv1_pad, 'score': self.score_origin()}
@@ -147,7 +148,7 @@ def scaled_channels(channels: int, width: float) -> int:
 
 def bilinear_kernel(size: int) -> np.ndarray:
     """
-    FCN's bilinear upsampling filter (`surgery.upsample_filt`): a separable tent.
+    Return FCN's bilinear upsampling filter (`surgery.upsample_filt`): a separable tent.
 
     Half-width (size + 1) // 2, centred on tap (size - 1) / 2. Returns (size, size), float32.
     """
