@@ -10,6 +10,7 @@ import argparse
 import logging
 
 from fxseg_ros.cli.argtypes import non_negative_int, positive_int
+from fxseg_ros.runtime.trt_support import UINT8_IO
 
 NAME = 'build'
 HELP = ('build a TensorRT engine (FP32, FP16 or INT8) from a bare or deployment ONNX graph, with '
@@ -67,7 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(default %(default)s)')
     parser.add_argument('--float-io', choices=('auto', 'yes', 'no'), default='auto',
                         help='float32 frames in / int32 labels out instead of uint8 (needed on '
-                             'TensorRT < 8.6); auto picks by the installed TensorRT version')
+                             'TensorRT < %s); auto picks by the installed TensorRT version'
+                             % '.'.join(str(p) for p in UINT8_IO))
 
 
 def run(args: argparse.Namespace) -> int:

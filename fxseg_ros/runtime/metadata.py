@@ -86,15 +86,21 @@ class Decision(NamedTuple):
     message: str
 
 
-def version_tuple(version: str) -> Tuple[int, ...]:
-    """'8.2.1.8' -> (8, 2, 1, 8); non-numeric parts end the tuple."""
+def version_tuple(version) -> Tuple[int, ...]:
+    """
+    Parse '8.2.1.8' -> (8, 2, 1, 8); a tuple passes through. Non-numeric parts end the tuple.
+
+    Raises ValueError for text without a leading number.
+    """
+    if isinstance(version, tuple):
+        return version
     out = []
     for part in str(version).split('.'):
         if not part.isdigit():
             break
         out.append(int(part))
     if not out:
-        raise ValueError('not a version: %r' % version)
+        raise ValueError('not a version: %r' % (version,))
     return tuple(out)
 
 

@@ -31,6 +31,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from fxseg_ros.runtime.base import Runner, RunnerError
+from fxseg_ros.runtime.paths import default_cache_dir
 
 LOG = logging.getLogger(__name__)
 
@@ -47,15 +48,6 @@ _GPU_HINT = ('CUDA and TensorRT execution providers come with the onnxruntime-gp
              "version; on Jetson, NVIDIA's onnxruntime-gpu wheel for your JetPack)")
 
 ProviderSpec = Union[str, Tuple[str, dict]]
-
-
-def default_cache_dir() -> Path:
-    """Return the cache directory: $FXSEG_CACHE_DIR, else $XDG_CACHE_HOME/fxseg_ros."""
-    env = os.environ.get('FXSEG_CACHE_DIR')
-    if env:
-        return Path(env)
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return Path(base) / 'fxseg_ros'
 
 
 def normalize_providers(providers: Optional[Sequence[ProviderSpec]]) -> List[ProviderSpec]:
