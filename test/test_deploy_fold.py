@@ -17,6 +17,7 @@ from onnx import helper, numpy_helper, TensorProto
 
 from fxseg_ros.data.preprocess import postprocess, preprocess
 from fxseg_ros.model import deploy
+from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
 
 COARSE_HW = (8, 12)
 CLASSES = 5
@@ -91,12 +92,17 @@ def frames():
     (2, 2, 20, -4),   # crop past the copies: the labels are cropped, not extended
     (1, 0, 8, 0),     # the crop removes exactly the copied cells
 ])
-@pytest.mark.parametrize('for_tensorrt', [False, True])
+@pytest.mark.parametrize('for_tensorrt, channels_last', [(False, True), (False, False),
+                                                         (True, False)])
 def test_folded_tail_gives_the_reference_labels(tmp_path, frames, head, tail, crop, offset,
-                                                for_tensorrt):
+                                                for_tensorrt, channels_last):
+    if channels_last and not channels_last_resize_ok():
+        pytest.skip('this ONNX Runtime resizes channels-last float tensors wrongly')
     bare = make_tail_net(tmp_path / 'net.onnx', head, tail, crop)
     camera_hw = (128, 192)
-    model = deploy.build_deployment_graph(bare, camera_hw=camera_hw, for_tensorrt=for_tensorrt)
+    model = deploy.build_deployment_graph(bare, camera_hw=camera_hw, for_tensorrt=for_tensorrt,
+                                          channels_last=channels_last)
+    assert deploy.deployment_info(model)['channels_last'] is channels_last
     info = deploy.deployment_info(model)
     assert info['folded_tail'] and not any(n.name == 'crop' for n in model.graph.node)
     blob = np.concatenate([preprocess(f, (96, 64)) for f in frames])
@@ -122,3 +128,18 @@ def test_other_tails_are_not_folded(tmp_path, frames):
     blob = np.concatenate([preprocess(f, (96, 64)) for f in frames])
     ref = postprocess(run(bare, {'input': blob}), (192, 128))
     np.testing.assert_array_equal(run(model, {'frames': frames}), ref)
+
+
+def test_channels_last_gate():
+    """ONNX Runtime 1.10 (the last for Python 3.6) gets the channels-first upscore."""
+    assert not channels_last_resize_ok('1.10.0') and not channels_last_resize_ok('1.11.1')
+    assert channels_last_resize_ok('1.12.0') and channels_last_resize_ok('1.32.0')
+
+
+def test_channels_last_graph_is_rewrapped_where_not_allowed(tmp_path):
+    bare = make_tail_net(tmp_path / 'net.onnx', 5, 1, 3)
+    nhwc = deploy.build_deployment_graph(bare, camera_hw=(128, 192))
+    assert deploy.ensure_deployment_graph(nhwc, camera_hw=(128, 192)) is nhwc
+    nchw = deploy.ensure_deployment_graph(nhwc, camera_hw=(128, 192), channels_last=False)
+    assert deploy.deployment_info(nchw)['channels_last'] is False
+    assert 'post/nhwc' not in [n.name for n in nchw.graph.node]

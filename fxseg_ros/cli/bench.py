@@ -176,8 +176,11 @@ def _profile(runner, bare, batches, blobs, stacked, args) -> dict:
     from fxseg_ros.model import deploy
     from fxseg_ros.runtime import ort_profile
 
+    from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
+
     graph = deploy.ensure_deployment_graph(runner.model, camera_hw=runner.camera_hw,
-                                           output=runner.output)
+                                           output=runner.output,
+                                           channels_last=channels_last_resize_ok())
     picked = batches[:min(len(batches), PROFILE_BATCHES)]
     name = graph.graph.input[0].name
     deploy_times = ort_profile.node_times(graph, [{name: stacked[id(b)]} for b in picked],

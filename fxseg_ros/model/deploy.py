@@ -388,7 +388,8 @@ def _pre(b, net_in, in_hw, camera_hw, float_io, for_tensorrt):
     b.node('Div', [centred, std], net_in, name='pre/div')
 
 
-def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt):
+def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
+          channels_last):
     """The bare network's scores (or the folded tail's source) -> labels (N, h, w)."""
     from onnx import TensorProto
 
@@ -396,7 +397,8 @@ def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt)
     b.const('post/one', [1])
     b.const('post/minus_one', [-1])
     b.const('post/int_max', [2 ** 62])
-    if tail is not None and not for_tensorrt:
+    labels = None
+    if tail is not None and channels_last:
         # ONNX Runtime: upsample channels-last, ArgMax over the last axis (measured at 1280x720,
         # 19 classes: Resize 2.4 vs 3.7 ms, ArgMax 1.3 vs 1.8 ms; identical values).
         x = b.node('Transpose', [tail.source], 'post/nhwc', perm=[0, 2, 3, 1])
@@ -416,7 +418,7 @@ def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt)
         idx = b.node('ArgMax', [up], 'post/argmax', axis=1, keepdims=1)
     else:
         idx = b.node('ArgMax', [net_out], 'post/argmax', axis=1, keepdims=1)
-    if for_tensorrt or tail is None:
+    if labels is None:
         # TensorRT converts UINT8 only from FLOAT/FLOAT16 and resizes float tensors only
         # (release/8.5 NvInferRuntimeCommon.h kUINT8; docs/operators.md Resize): the labels stay
         # float inside the graph and are cast once at the end.
@@ -441,7 +443,7 @@ def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt)
 
 def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_HW,
                            output: str = 'camera', float_io: bool = False,
-                           for_tensorrt: bool = False):
+                           for_tensorrt: bool = False, channels_last: bool = True):
     """
     Wrap a bare network graph into the deployment graph (see the module docstring).
 
@@ -451,6 +453,9 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
     output: 'camera' (labels at camera_hw) or 'network' (labels at the scores' grid).
     float_io: float32 frames (0..255) in and int32 labels out, for TensorRT < 8.5.
     for_tensorrt: the TensorRT form (UINT8 only at the boundary and in Casts, float Resize).
+    channels_last: upsample the folded tail channels-last (ONNX Runtime form only); ONNX
+        Runtime before 1.11 resizes NHWC float tensors wrongly (its NHWC bilinear path arrived
+        with microsoft/onnxruntime#10554): its runner turns this off there.
     Returns an onnx.ModelProto with input `frames` (N, H, W, 3) uint8 (float32 with float_io)
     and output `labels` (N, h, w) uint8 (int32 with float_io).
     """
@@ -488,7 +493,9 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
     frame_type = TensorProto.FLOAT if float_io else TensorProto.UINT8
     pre, post = _Builder(), _Builder()
     _pre(pre, net_in.name, in_hw, camera_hw, float_io, for_tensorrt)
-    _post(post, net_out.name, tail, out_hw, camera_hw, output, label_type, for_tensorrt)
+    channels_last = bool(channels_last and tail is not None and not for_tensorrt)
+    _post(post, net_out.name, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
+          channels_last)
     labels_hw = camera_hw if output == 'camera' else out_hw
     folded = _remove_tail(model, tail) if tail is not None else None
     nodes = pre.nodes + list(graph.node) + post.nodes
@@ -512,6 +519,7 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
         'labels_hw': list(labels_hw), 'output': output, 'float_io': bool(float_io),
         'for_tensorrt': bool(for_tensorrt), 'net_input': net_in.name,
         'net_output': net_out.name, 'classes': classes, 'folded_tail': folded,
+        'channels_last': channels_last,
     }
     _set_info(model, info)
     if model.ByteSize() < 2 ** 31 - 1:
@@ -612,7 +620,7 @@ def bare_graph_of(path_or_model: ModelLike):
 
 def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int] = CAMERA_HW,
                             output: str = 'camera', float_io: bool = False,
-                            for_tensorrt: bool = False):
+                            for_tensorrt: bool = False, channels_last: bool = True):
     """
     Return a deployment graph for a bare or deployment graph.
 
@@ -623,9 +631,10 @@ def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int]
     DeploymentGraphError.
     """
     model = load_model(path_or_model)
+    settings = dict(output=output, float_io=float_io, for_tensorrt=for_tensorrt,
+                    channels_last=channels_last)
     if not is_deployment_graph(model):
-        return build_deployment_graph(model, camera_hw=camera_hw, output=output,
-                                      float_io=float_io, for_tensorrt=for_tensorrt)
+        return build_deployment_graph(model, camera_hw=camera_hw, **settings)
     info = deployment_info(model)
     camera_hw = (int(camera_hw[0]), int(camera_hw[1]))
     if info is None:
@@ -637,13 +646,14 @@ def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int]
         return model
     wanted = {'camera_hw': camera_hw, 'output': output, 'float_io': bool(float_io)}
     have = {k: info[k] for k in wanted}
-    # A graph built for TensorRT also runs on ONNX Runtime, not the other way round.
-    if have == wanted and (info['for_tensorrt'] or not for_tensorrt):
+    # A graph built for TensorRT also runs on ONNX Runtime, not the other way round; a
+    # channels-last one only where channels_last is allowed.
+    if have == wanted and (info['for_tensorrt'] or not for_tensorrt) and \
+            (channels_last or not info.get('channels_last')):
         return model
     LOG.info('re-wrapping the deployment graph: it has %s, asked for %s%s', have, wanted,
              ' for TensorRT' if for_tensorrt else '')
-    return build_deployment_graph(bare_graph_of(model), camera_hw=camera_hw, output=output,
-                                  float_io=float_io, for_tensorrt=for_tensorrt)
+    return build_deployment_graph(bare_graph_of(model), camera_hw=camera_hw, **settings)
 
 
 def upscore_nodes(path_or_model: ModelLike) -> Tuple[str, ...]:

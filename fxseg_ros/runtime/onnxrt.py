@@ -50,6 +50,23 @@ _GPU_HINT = ('CUDA and TensorRT execution providers come with the onnxruntime-gp
 ProviderSpec = Union[str, Tuple[str, dict]]
 
 
+#: First ONNX Runtime whose CPU Resize handles channels-last (NHWC) float tensors: the NHWC
+#: bilinear path of microsoft/onnxruntime#10554 / #10824 (1.11); 1.10 (the last release for
+#: Python 3.6) resizes them as if they were NCHW. 1.12 to keep clear of #12019 (1.11.1).
+CHANNELS_LAST_RESIZE = (1, 12)
+
+
+def channels_last_resize_ok(version: Optional[str] = None) -> bool:
+    """Whether this ONNX Runtime may run the deployment graph's channels-last upscore."""
+    from fxseg_ros.runtime.metadata import version_tuple
+
+    if version is None:
+        import onnxruntime as ort
+
+        version = ort.__version__
+    return version_tuple(version)[:2] >= CHANNELS_LAST_RESIZE
+
+
 def normalize_providers(providers: Optional[Sequence[ProviderSpec]]) -> List[ProviderSpec]:
     """
     Expand aliases ('cpu', 'cuda', 'tensorrt') and default to the CPU provider.
@@ -158,7 +175,8 @@ class OnnxRuntimeRunner(Runner):
 
         try:
             model = deploy.ensure_deployment_graph(self.model, camera_hw=self.camera_hw,
-                                                   output=self.output)
+                                                   output=self.output,
+                                                   channels_last=channels_last_resize_ok())
         except deploy.DeploymentGraphError as exc:
             raise RunnerError(str(exc)) from exc
         return model.SerializeToString()
