@@ -21,11 +21,12 @@ import os
 import sys
 import time
 
+import numpy as np
+
+# Run from a checkout: the package next to this script (fxseg_ros is imported in the checks).
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-
-import numpy as np  # noqa: E402
 
 #: Least share of pixels whose CUDA-provider label equals the CPU provider's (float rounding
 #: of the two providers' kernels may flip pixels on class boundaries).
@@ -51,12 +52,22 @@ def open_cuda():
         return None, str(exc)
 
 
-def check_ort_cuda(model_path: str, frames: np.ndarray) -> bool:
+def scene_frames(count: int) -> np.ndarray:
+    """Generated driving scenes, (count, H, W, 3) uint8 (needs opencv)."""
+    from fxseg_ros.data.synth import SceneGenerator
+
+    gen = SceneGenerator(0, size_wh=FRAME_WH)
+    return np.stack([gen.generate(i, ('day', 'dusk', 'night')[i % 3])[0] for i in range(count)])
+
+
+def check_ort_cuda(model_path: str, count: int) -> bool:
     """The deployment graph on the CUDA provider against the CPU provider."""
     try:
         import onnxruntime as ort
-    except ImportError:
-        return line('FAIL', 'onnxruntime CUDA provider', 'onnxruntime is not installed')
+        frames = scene_frames(count)
+    except ImportError as exc:
+        return line('FAIL', 'onnxruntime CUDA provider', '%s: install the wheels of '
+                    'onnxruntime-gpu, onnx and opencv-python-headless' % exc)
     if 'CUDAExecutionProvider' not in ort.get_available_providers():
         return line('FAIL', 'onnxruntime CUDA provider',
                     'onnxruntime %s has no CUDAExecutionProvider (providers: %s); install the '
@@ -163,15 +174,15 @@ def main(argv=None) -> int:
         print('no CUDA here: %s; this check needs a CUDA machine' % reason, flush=True)
         return 2
     from fxseg_ros import DEMO_MODEL
-    from fxseg_ros.data.synth import SceneGenerator
 
-    gen = SceneGenerator(0, size_wh=FRAME_WH)
-    frames = np.stack([gen.generate(i, ('day', 'dusk', 'night')[i % 3])[0]
-                       for i in range(max(1, args.frames))])
+    count = max(1, args.frames)
+    # The copies' checks need any bytes: a fixed pattern, no opencv.
+    pattern = (np.arange(count * FRAME_WH[1] * FRAME_WH[0] * 3, dtype=np.uint32) * 2654435761
+               >> 24).astype(np.uint8).reshape(count, FRAME_WH[1], FRAME_WH[0], 3)
     device.push()
     try:
-        results = [check_ort_cuda(args.model or str(DEMO_MODEL), frames),
-                   check_cuda_layer(device, frames), check_cuda_graph(device, frames)]
+        results = [check_cuda_layer(device, pattern), check_cuda_graph(device, pattern),
+                   check_ort_cuda(args.model or str(DEMO_MODEL), count)]
     finally:
         device.pop()
     print('%d of %d checks passed' % (sum(results), len(results)), flush=True)
