@@ -114,7 +114,7 @@ def test_for_tensorrt_keeps_uint8_at_the_boundary_only(tiny_net, demo_model, out
         last = next(n for n in model.graph.node if 'labels' in n.output)
         assert last.op_type == 'Cast'
         errors = trt_rules.errors(trt_rules.check_model(model, ['8.5', '8.6', '10', '11']))
-        assert errors == [], [e.format() for e in errors]
+        assert errors == [], [e.text() for e in errors]
     # The ONNX Runtime form reads uint8 on purpose (uint8 transpose and label resize).
     assert _uint8_readers(deploy.build_deployment_graph(tiny_net))
 

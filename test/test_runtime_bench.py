@@ -20,8 +20,8 @@ def test_parser_defaults_and_models():
     assert args.model is None and args.frames == 30 and args.batch == 1 and args.threads == 0
     args = build_parser().parse_args(['bench', '--model', 'fp32=a.onnx', '--model', 'b.onnx',
                                       '--frames', '5', '--threads', '2', '--batch', '3'])
-    assert [bench.parse_model_arg(m) for m in args.model] == [('fp32', 'a.onnx'),
-                                                             ('b', 'b.onnx')]
+    parsed = [bench.parse_model_arg(m) for m in args.model]
+    assert parsed == [('fp32', 'a.onnx'), ('b', 'b.onnx')]
     for bad in (['--frames', '0'], ['--threads', '-1'], ['--batch', '0'],
                 ['--tensorrt', 'maybe']):
         with pytest.raises(SystemExit):

@@ -37,6 +37,8 @@ class ListReader:
 
 
 class Device:
+    """Device memory as a dict: pointer -> (input name, frame)."""
+
     def __init__(self):
         self.memory = {}
 

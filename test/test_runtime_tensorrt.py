@@ -18,6 +18,7 @@ from fxseg_ros.runtime.metadata import metadata_path, read_metadata
 from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
 from test_deploy_graph import camera_frames
 
+
 @pytest.fixture(scope='module')
 def cuda_stack():
     """(tensorrt, an open cuda_device.Device); skips naming what is missing."""

@@ -40,7 +40,7 @@ def _amax(bare):
     inferred = onnx.shape_inference.infer_shapes(onnx.load(str(bare)))
     names = [vi.name for vi in list(inferred.graph.value_info) + list(inferred.graph.input)
              + list(inferred.graph.output)]
-    return {name: 4.0 for name in names}
+    return dict.fromkeys(names, 4.0)
 
 
 @pytest.fixture(scope='module')
@@ -81,7 +81,7 @@ def test_product_graph_as_is(product_graphs, name):
     rule, versions = AS_IS[name]
     findings = trt_rules.errors(trt_rules.check_model(product_graphs[name]))
     assert sorted({f.rule for f in findings}) == ([rule] if rule else []), \
-        [f.format() for f in findings]
+        [f.text() for f in findings]
     assert tuple(v for v in ALL if any(f.version == v for f in findings)) == versions
 
 
@@ -91,7 +91,7 @@ def test_product_graph_as_built_passes(product_graphs, name, version):
     """What fxseg build hands to each TensorRT version passes that version's rules."""
     model, note = graph_for_tensorrt(product_graphs[name], version)
     errors = trt_rules.errors(trt_rules.check_model(model, [version]))
-    assert errors == [], [e.format() for e in errors]
+    assert errors == [], [e.text() for e in errors]
     assert ('float I/O' in note) == (version in NO_UINT8_IO)
 
 

@@ -185,7 +185,7 @@ def _reported(findings, rule):
                          ids=['%s-%d' % (c[0], i) for i, c in enumerate(CASES)])
 def test_rule_reports_exactly_the_versions_it_applies_to(rule, bad, versions, good):
     findings = trt_rules.check_model(bad)
-    assert _reported(findings, rule) == versions, [f.format() for f in findings]
+    assert _reported(findings, rule) == versions, [f.text() for f in findings]
     names = {n.name for n in bad.graph.node} | {i.name for i in bad.graph.input} | {'(model)'}
     for finding in findings:
         if finding.rule == rule:

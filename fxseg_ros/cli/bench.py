@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import time
 from pathlib import Path
+import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from fxseg_ros.cli.argtypes import non_negative_int, positive_int
@@ -147,14 +147,12 @@ def _ort_row(label: str, path: str, batches, args, cache_dir) -> dict:
     with runner:
         session, in_name, out_name = runner.session, runner.input_name, runner.output_name
         stacked = {id(b): np.stack(b) for b in batches}
-        bare_call = None
+        bare_call, blobs = None, {}
         if bare is not None:
             bare_session = ort_profile.cpu_session(bare, args.threads)
             bare_in = bare_session.get_inputs()[0].name
             blobs = {id(b): np.concatenate([preprocess(f) for f in b]) for b in batches}
-
-            def bare_call(batch):
-                return ort_profile.timed_run(bare_session, {bare_in: blobs[id(batch)]})
+            bare_call = _timer(bare_session, bare_in, blobs)
 
         def raw_call(batch):
             feed = {in_name: stacked[id(batch)]}
@@ -169,6 +167,13 @@ def _ort_row(label: str, path: str, batches, args, cache_dir) -> dict:
     if bare is not None and args.profile == 'yes':
         row['profile'] = _profile(runner, bare, batches, blobs, stacked, args)
     return row
+
+
+def _timer(session, name, blobs):
+    """A call timing `session` on the blob of a batch (ms)."""
+    from fxseg_ros.runtime import ort_profile
+
+    return lambda batch: ort_profile.timed_run(session, {name: blobs[id(batch)]})
 
 
 def _profile(runner, bare, batches, blobs, stacked, args) -> dict:
@@ -259,8 +264,8 @@ def _summarise(row: dict) -> None:
     row['raw_summary'] = _summary(row['raw'])
     row['stage_medians'] = {k: _summary(v)['median'] for k, v in row['stages'].items()}
     st = row['stages']
-    added = [t - u - i - d for t, u, i, d in zip(st['total'], st['upload'],
-                                                  st['inference'], st['download'])]
+    added = [t - u - i - d for t, u, i, d in
+             zip(st['total'], st['upload'], st['inference'], st['download'])]
     row['added_ms'] = _summary(added)['median']
     raw = row['raw_summary']['median']
     row['overhead_pct'] = (row['summary']['median'] / raw - 1.0) * 100.0 if raw > 0 \
@@ -289,10 +294,10 @@ def format_table(rows: Sequence[dict], batch: int) -> str:
                         s['median'] / batch, s['median'] / first,
                         row['raw_summary']['median'], row['overhead_pct'], row['added_ms']))
     lines.append('')
-    lines.append('stage medians, ms: ' + '; '.join(
-        '%s: %s' % (row['label'], ', '.join('%s %.2f' % (k, v)
-                                             for k, v in row['stage_medians'].items()))
-        for row in rows))
+    stages = ['%s: %s' % (row['label'], ', '.join('%s %.2f' % item
+                                                  for item in row['stage_medians'].items()))
+              for row in rows]
+    lines.append('stage medians, ms: ' + '; '.join(stages))
     lines.append('ratio = median / median of the first row; raw = %s on the same deployment '
                  'graph and batches, interleaved call by call; overhead = pipeline median / raw '
                  'median - 1 (target <= %d %%); added = median per-call time the pipeline spends '
@@ -317,7 +322,7 @@ def _graph_lines(rows: Sequence[dict]) -> List[str]:
         prof = row.get('profile')
         if prof:
             pct = prof['upscore_pct_of_bare']
-            lines.append('%s: upscore + crop %.2f ms = %.1f %% of the bare network\'s %.2f ms '
+            lines.append("%s: upscore + crop %.2f ms = %.1f %% of the bare network's %.2f ms "
                          '(ONNX Runtime profile; target <= %d %%: %s); in the bare network '
                          'itself %.2f ms = %.1f %%'
                          % (row['label'], prof['upscore_ms'], pct, prof['bare_total_ms'],

@@ -631,8 +631,8 @@ def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int]
     DeploymentGraphError.
     """
     model = load_model(path_or_model)
-    settings = dict(output=output, float_io=float_io, for_tensorrt=for_tensorrt,
-                    channels_last=channels_last)
+    settings = {'output': output, 'float_io': float_io, 'for_tensorrt': for_tensorrt,
+                'channels_last': channels_last}
     if not is_deployment_graph(model):
         return build_deployment_graph(model, camera_hw=camera_hw, **settings)
     info = deployment_info(model)

@@ -161,8 +161,8 @@ def plan_build(options: BuildOptions, platform: Platform, kind: str,
     if reason:
         raise BuildError(reason)
     precision = options.precision
-    gpu = '%s (compute capability %d.%d)' % ((platform.gpu_name,)
-                                              + tuple(platform.compute_capability))
+    gpu = '%s (compute capability %d.%d)' % (
+        (platform.gpu_name,) + tuple(platform.compute_capability))
     warnings: List[str] = []
 
     float_io = needs_float_io(platform.tensorrt_version)

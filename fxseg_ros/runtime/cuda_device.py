@@ -31,7 +31,7 @@ class CudaError(RuntimeError):
 
 
 def cudart():
-    """cuda-python's runtime module, or None."""
+    """Return cuda-python's runtime module, or None."""
     try:
         from cuda.bindings import runtime
     except ImportError:
@@ -89,6 +89,8 @@ class DeviceBuffer:
 
 
 class Stream:
+    """A CUDA stream: `handle` (int) for TensorRT, `native` for the binding's own calls."""
+
     def __init__(self, handle, sync, destroy, native=None):
         self.handle = int(handle)
         self.native = native if native is not None else handle
@@ -104,6 +106,8 @@ class Stream:
 
 
 class Event:
+    """A CUDA event: record on a stream, wait for it, time from another event."""
+
     def __init__(self, record, sync, since, destroy):
         self._record, self._sync, self._since, self._destroy = record, sync, since, destroy
 
@@ -290,13 +294,13 @@ class PycudaDevice(Device):
 
     def kernels(self):
         """The uint8 -> float32 and int32 -> uint8 kernels (see Converters), or None."""
-        return Converters.compile()
+        return Converters.build()
 
 
 class Converters:
     """Element-wise dtype conversion kernels, compiled by pycuda (nvcc, part of JetPack)."""
 
-    SOURCE = r'''
+    SOURCE = r"""
 extern "C" __global__ void u8_to_f32(const unsigned char* src, float* dst, const int n)
 {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -307,7 +311,7 @@ extern "C" __global__ void i32_to_u8(const int* src, unsigned char* dst, const i
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) dst[i] = (unsigned char)src[i];
 }
-'''
+"""
     BLOCK = 256
 
     def __init__(self, module):
@@ -318,7 +322,7 @@ extern "C" __global__ void i32_to_u8(const int* src, unsigned char* dst, const i
         self._i32_to_u8.prepare('PPi')
 
     @classmethod
-    def compile(cls) -> Optional['Converters']:
+    def build(cls) -> Optional['Converters']:
         try:
             from pycuda.compiler import SourceModule
 

@@ -16,7 +16,7 @@ captured addresses and shapes are frozen, so a graph is captured per batch size 
 
 from typing import Callable, Optional
 
-from fxseg_ros.runtime.cuda_device import check, cudart, CudaError, Stream
+from fxseg_ros.runtime.cuda_device import check, CudaError, cudart, Stream
 
 
 def capture_unavailable() -> Optional[str]:

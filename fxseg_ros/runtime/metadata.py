@@ -22,7 +22,7 @@ import json
 import os
 import shlex
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 #: Version of the metadata layout.
 SCHEMA_VERSION = 1
@@ -218,8 +218,8 @@ def compatibility_problems(meta: dict, platform: Platform,
                            platform.gpu_name))
     elif gpu.get('name') != platform.gpu_name:
         problems.append('built on a %s, this GPU is a %s (same compute capability, but '
-                        'TensorRT tunes engines per GPU model)' % (gpu.get('name'),
-                                                                    platform.gpu_name))
+                        'TensorRT tunes engines per GPU model)'
+                        % (gpu.get('name'), platform.gpu_name))
     for key, path, what in (('source_onnx', source_onnx, 'ONNX model'),
                             ('calibration_cache', calibration_cache, 'calibration cache')):
         record = meta.get(key)

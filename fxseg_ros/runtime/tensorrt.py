@@ -26,9 +26,9 @@ smaller batches are padded on the device (the extra frames' labels are not read)
 
 import logging
 import os
+from pathlib import Path
 import threading
 import time
-from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np

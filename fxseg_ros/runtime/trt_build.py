@@ -12,14 +12,14 @@ TensorRT 8.0 and 11 are gated with the facts in trt_support.
 
 import logging
 import os
+from pathlib import Path
 import tempfile
 import time
-from pathlib import Path
 from typing import List, Tuple
 
 from fxseg_ros.runtime.builder import (
-    adapt_cache_header, BuildError, BuildOptions, BuildPlan, CALIBRATOR_CLASSES,
-    calibrator_class_name, prepare_build,
+    adapt_cache_header, BuildError, BuildOptions, BuildPlan, calibrator_class_name,
+    CALIBRATOR_CLASSES, prepare_build,
 )
 from fxseg_ros.runtime.metadata import make_metadata, Platform, TensorSpec, write_metadata
 from fxseg_ros.runtime.trt_support import (

@@ -114,4 +114,4 @@ def check_before_build(model, tensorrt_version, dla: bool = False) -> List[str]:
     from fxseg_ros.runtime import trt_rules
 
     findings = trt_rules.check_model(model, [tensorrt_version], dla=dla)
-    return [f.format() for f in trt_rules.errors(findings)]
+    return [f.text() for f in trt_rules.errors(findings)]

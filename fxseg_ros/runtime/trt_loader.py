@@ -87,7 +87,7 @@ class LoadedEngine(NamedTuple):
 
 
 def platform_of(trt, device) -> Platform:
-    """The TensorRT version and GPU, for the metadata check (no trt.Builder: start-up stays fast)."""
+    """Describe TensorRT and the GPU for the metadata check (no trt.Builder: fast start-up)."""
     return Platform(tensorrt_version=trt.__version__, gpu_name=device.name,
                     compute_capability=tuple(device.compute_capability))
 

@@ -11,7 +11,7 @@ ONNX operators each TensorRT ONNX parser imports: the 'Y' rows of onnx/onnx-tens
 #: Check version -> ONNX op types (default domain) the parser imports.
 SUPPORTED_OPS = {
     # onnx-tensorrt 8.0-GA docs/operators.md ('Y' rows, 121 ops)
-    '8.0': frozenset('''
+    '8.0': frozenset("""
         Abs Acos Acosh Add And ArgMax ArgMin Asin Asinh Atan Atanh AveragePool
         BatchNormalization Cast Ceil Celu Clip Concat Constant ConstantOfShape Conv
         ConvTranspose Cos Cosh CumSum DepthToSpace DequantizeLinear Div Dropout Elu Equal Erf
@@ -24,9 +24,9 @@ SUPPORTED_OPS = {
         ReduceSum ReduceSumSquare Relu Reshape Resize ReverseSequence RNN ScaledTanh Scan Selu
         Shape Sigmoid Sin Sinh Size Slice Softmax Softplus Softsign SpaceToDepth Split Sqrt
         Squeeze Sub Sum Tan Tanh ThresholdedRelu Tile TopK Transpose Unsqueeze Upsample Where
-'''.split()),
+""".split()),
     # onnx-tensorrt 8.2-GA docs/operators.md ('Y' rows, 129 ops)
-    '8.2': frozenset('''
+    '8.2': frozenset("""
         Abs Acos Acosh Add And ArgMax ArgMin Asin Asinh Atan Atanh AveragePool
         BatchNormalization Cast Ceil Celu Clip Concat Constant ConstantOfShape Conv
         ConvTranspose Cos Cosh CumSum DepthToSpace DequantizeLinear Div Dropout Einsum Elu Equal
@@ -40,9 +40,9 @@ SUPPORTED_OPS = {
         ReverseSequence RNN Round ScaledTanh Scan Scatter ScatterElements ScatterND Selu Shape
         Sigmoid Sign Sin Sinh Size Slice Softmax Softplus Softsign SpaceToDepth Split Sqrt
         Squeeze Sub Sum Tan Tanh ThresholdedRelu Tile TopK Transpose Unsqueeze Upsample Where
-'''.split()),
+""".split()),
     # onnx-tensorrt 8.5-GA docs/operators.md ('Y' rows, 142 ops)
-    '8.5': frozenset('''
+    '8.5': frozenset("""
         Abs Acos Acosh Add And ArgMax ArgMin Asin Asinh Atan Atanh AveragePool
         BatchNormalization Cast Ceil Celu Clip Concat Constant ConstantOfShape Conv
         ConvTranspose Cos Cosh CumSum DepthToSpace DequantizeLinear Div Dropout Einsum Elu Equal
@@ -58,9 +58,9 @@ SUPPORTED_OPS = {
         Selu Shape Shrink Sigmoid Sign Sin Sinh Size Slice Softmax Softplus Softsign
         SpaceToDepth Split Sqrt Squeeze Sub Sum Tan Tanh ThresholdedRelu Tile TopK Transpose
         Trilu Unsqueeze Upsample Where Xor
-'''.split()),
+""".split()),
     # onnx-tensorrt 8.6-GA docs/operators.md ('Y' rows, 145 ops)
-    '8.6': frozenset('''
+    '8.6': frozenset("""
         Abs Acos Acosh Add And ArgMax ArgMin Asin Asinh Atan Atanh AveragePool
         BatchNormalization Cast Ceil Celu Clip Concat Constant ConstantOfShape Conv
         ConvTranspose Cos Cosh CumSum DepthToSpace DequantizeLinear Div Dropout Einsum Elu Equal
@@ -77,9 +77,9 @@ SUPPORTED_OPS = {
         Selu Shape Shrink Sigmoid Sign Sin Sinh Size Slice Softmax Softplus Softsign
         SpaceToDepth Split Sqrt Squeeze Sub Sum Tan Tanh ThresholdedRelu Tile TopK Transpose
         Trilu Unsqueeze Upsample Where Xor
-'''.split()),
+""".split()),
     # onnx-tensorrt 10.1-GA docs/operators.md ('Y' rows, 150 ops)
-    '10': frozenset('''
+    '10': frozenset("""
         Abs Acos Acosh Add And ArgMax ArgMin Asin Asinh Atan Atanh AveragePool
         BatchNormalization Cast CastLike Ceil Celu Clip Concat Constant ConstantOfShape Conv
         ConvTranspose Cos Cosh CumSum DeformConv DepthToSpace DequantizeLinear Div Dropout
@@ -96,6 +96,6 @@ SUPPORTED_OPS = {
         ScatterElements ScatterND Selu Shape Shrink Sigmoid Sign Sin Sinh Size Slice Softmax
         Softplus Softsign SpaceToDepth Split Sqrt Squeeze Sub Sum Tan Tanh ThresholdedRelu Tile
         TopK Transpose Trilu Unsqueeze Upsample Where Xor
-'''.split()),
+""".split()),
 }
 SUPPORTED_OPS['11'] = SUPPORTED_OPS['10'] | frozenset(['Swish'])  # TensorRT 11.0 CHANGELOG.md

@@ -34,7 +34,7 @@ class Finding(NamedTuple):
     rule: str
     message: str
 
-    def format(self) -> str:
+    def text(self) -> str:
         return 'TensorRT %s: %s %s [%s] %s: %s' % (self.version, self.severity, self.node,
                                                    self.op, self.rule, self.message)
 
@@ -64,6 +64,8 @@ def _family(version) -> str:
 # The graph, shape-inferred, with types, producers, consumers and constants.
 
 class _Graph:
+    """A shape-inferred model with its tensor types, producers, consumers and constants."""
+
     def __init__(self, model):
         import onnx
         from onnx import numpy_helper

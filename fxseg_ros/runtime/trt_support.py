@@ -5,8 +5,9 @@ What fxseg_ros knows about TensorRT versions, in one place: the version gates of
 runner and checker, the JetPack releases, the dtype map and the lazy imports.
 
 Every gate is a fact with its source next to it. The sources are NVIDIA/TensorRT (`include/`,
-`python/src`, `python/packaging` per `release/X.Y` branch), onnx/onnx-tensorrt (`docs/operators.md`,
-`builtin_op_importers.cpp`, `ModelImporter.cpp` per `X.Y-GA` branch) and NVIDIA's release notes.
+`python/src`, `python/packaging` per `release/X.Y` branch), onnx/onnx-tensorrt
+(`docs/operators.md`, `builtin_op_importers.cpp`, `ModelImporter.cpp` per `X.Y-GA` branch) and
+NVIDIA's release notes.
 
 Supported: TensorRT 8.0 (JetPack 4.6) to 11.x. TensorRT 8.0 differs from 8.2 in one place the
 product touches: its Python calibrator trampoline (release/8.0 `python/src/infer/pyInt8.cpp`
@@ -179,7 +180,8 @@ def numpy_dtype(trt_dtype) -> np.dtype:
 # Lazy imports and probing.
 
 TENSORRT_HINT = ('the TensorRT Python bindings are not installed: on Jetson they come with '
-                 'JetPack (python3-libnvinfer, system Python 3 only), on x86 pip install tensorrt; '
+                 'JetPack (python3-libnvinfer, system Python 3 only), on x86 pip install '
+                 'tensorrt; '
                  'ONNX Runtime runs the .onnx model without them (backend onnxruntime)')
 CUDA_HINT = ('neither cuda-python nor pycuda is installed: pip install cuda-python (CUDA >= 11, '
              'JetPack 5 / 6, desktops) or pycuda (JetPack 4, CUDA 10.2)')
@@ -218,6 +220,8 @@ def make_logger(trt, logger: logging.Logger = LOG):
               trt.ILogger.WARNING: logging.WARNING, trt.ILogger.INFO: logging.DEBUG}
 
     class Forward(trt.ILogger):
+        """Forwards each message at its severity's logging level."""
+
         def __init__(self):
             trt.ILogger.__init__(self)
 
