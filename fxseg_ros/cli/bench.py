@@ -187,12 +187,10 @@ def _profile(runner, bare, batches, blobs, stacked, args) -> dict:
                                            output=runner.output,
                                            channels_last=channels_last_resize_ok())
     picked = batches[:min(len(batches), PROFILE_BATCHES)]
-    name = graph.graph.input[0].name
-    deploy_times = ort_profile.node_times(graph, [{name: stacked[id(b)]} for b in picked],
-                                          args.threads)
-    bare_name = bare.graph.input[0].name
-    bare_times = ort_profile.node_times(bare, [{bare_name: blobs[id(b)]} for b in picked],
-                                        args.threads)
+    name, bare_name = graph.graph.input[0].name, bare.graph.input[0].name
+    deploy_times, bare_times = ort_profile.node_times(
+        [graph, bare], [[{name: stacked[id(b)]} for b in picked],
+                        [{bare_name: blobs[id(b)]} for b in picked]], args.threads)
     bare_total = sum(bare_times.values())
     upscore = ort_profile.share(deploy_times, _names_and_outputs(graph))
     bare_upscore = ort_profile.share(bare_times, _names_and_outputs(bare))

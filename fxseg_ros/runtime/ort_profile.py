@@ -16,8 +16,6 @@ import tempfile
 import time
 from typing import Dict, Iterable, List, Optional, Sequence
 
-import numpy as np
-
 
 def cpu_isa(cpuinfo: str = '/proc/cpuinfo') -> str:
     """
@@ -68,28 +66,33 @@ def timed_run(session, feed: dict) -> float:
     return (time.perf_counter() - start) * 1e3
 
 
-def node_times(model, feeds: Sequence[dict], threads: int = 0, warmup: int = 2,
-               repeat: int = 1) -> Dict[str, float]:
+def node_times(models: Sequence, feeds: Sequence[Sequence[dict]], threads: int = 0,
+               warmup: int = 2) -> List[Dict[str, float]]:
     """
-    Mean kernel milliseconds per node and run, from ONNX Runtime's profiler.
+    Mean kernel milliseconds per node and run of each model, from ONNX Runtime's profiler.
 
-    Nodes keep the graph's names (ONNX Runtime adds suffixes such as '_nchwc' to nodes it
-    rewrites). Profiled runs: every feed `repeat` times after `warmup` unprofiled ones.
+    models[k] runs on feeds[k]; the models run in turn, feed by feed, so that load on a shared
+    machine falls on all of them alike. Nodes keep the graph's names (ONNX Runtime names the
+    nodes it rewrites after their outputs, e.g. 'scores_nchwc').
     """
     with tempfile.TemporaryDirectory(prefix='fxseg_profile_') as tmp:
-        session = cpu_session(model, threads, profile_prefix=os.path.join(tmp, 'p'))
-        for i in range(warmup):
-            session.run(None, feeds[i % len(feeds)])
-        runs = 0
-        for _ in range(repeat):
-            for feed in feeds:
-                session.run(None, feed)
-                runs += 1
-        path = session.end_profiling()
-        with open(path) as f:
-            events = json.load(f)
+        sessions = [cpu_session(m, threads, profile_prefix=os.path.join(tmp, 'p%d_' % k))
+                    for k, m in enumerate(models)]
+        count = min(len(f) for f in feeds)
+        for i in range(warmup + count):
+            for session, model_feeds in zip(sessions, feeds):
+                session.run(None, model_feeds[i % count])
+        paths = [session.end_profiling() for session in sessions]
+        results = []
+        for path in paths:
+            with open(path) as f:
+                results.append(_kernel_ms(json.load(f), warmup, count))
+    return results
+
+
+def _kernel_ms(events, skip: int, runs: int) -> Dict[str, float]:
+    """Per-node mean of the profiled runs after the first `skip` (warm-up) ones."""
     totals: Dict[str, float] = {}
-    skip = warmup  # warm-up runs are profiled too: drop the first `warmup` of each node
     seen: Dict[str, int] = {}
     for event in events:
         name = event.get('name', '')
@@ -108,6 +111,3 @@ def share(times: Dict[str, float], names: Iterable[str]) -> float:
     return float(sum(ms for node, ms in times.items()
                      if any(node == n or node.startswith(n + '_') for n in wanted)))
 
-
-def medians(samples: List[float]) -> float:
-    return float(np.median(np.asarray(samples, dtype=np.float64))) if samples else float('nan')
