@@ -6,8 +6,10 @@
 For every model (ONNX: bare or deployment graph, any precision; TensorRT engine) the same batches
 of generated 1280x720 frames go through `SegmentationPipeline` and, interleaved call by call, the
 backend's raw call on the same graph and batch (`InferenceSession.run` for ONNX Runtime, the
-engine's GPU time for TensorRT). Printed: median and p90 per call, the ratio to the first row, and
-the pipeline's overhead over the raw call.
+engine's GPU time for TensorRT) and, for ONNX models, the bare network on the same frames'
+blobs. Printed: median and p90 per call, the ratio to the first row, the pipeline's overhead
+over the raw call, the deployment graph's time over its bare network's, the share of the upscore
+(+ crop) in ONNX Runtime's profile of both graphs, and the CPU's vector ISA.
 """
 
 from __future__ import annotations

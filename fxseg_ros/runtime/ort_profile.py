@@ -110,4 +110,3 @@ def share(times: Dict[str, float], names: Iterable[str]) -> float:
     wanted = list(names)
     return float(sum(ms for node, ms in times.items()
                      if any(node == n or node.startswith(n + '_') for n in wanted)))
-
