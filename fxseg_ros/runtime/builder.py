@@ -156,7 +156,6 @@ def plan_build(options: BuildOptions, platform: Platform, kind: str,
         raise BuildError('profiles must be >= 1, got %d' % options.profiles)
     if options.output not in ('camera', 'network'):
         raise BuildError("output must be 'camera' or 'network', got %r" % options.output)
-    version = version_tuple(platform.tensorrt_version)
     reason = unsupported_reason(platform.tensorrt_version)
     if reason:
         raise BuildError(reason)
@@ -183,6 +182,21 @@ def plan_build(options: BuildOptions, platform: Platform, kind: str,
         warnings.append('%s has no fast FP16; TensorRT will pick FP32 kernels where FP16 is '
                         'slower, so expect little gain over --precision fp32' % gpu)
 
+    network_flags, builder_flags, calibrate = _precision_route(options, platform, kind,
+                                                               cache_exists, warnings)
+    dla = options.dla_core
+    if dla is not None:
+        _check_dla(options, platform, gpu, precision, warnings)
+        builder_flags.append('GPU_FALLBACK')
+    return BuildPlan(network_flags, tuple(builder_flags), calibrate, float_io, dla,
+                     tuple(warnings), fixed_batch=dla is not None)
+
+
+def _precision_route(options: BuildOptions, platform: Platform, kind: str, cache_exists: bool,
+                     warnings: List[str]):
+    """Pick network flags, builder flags and the calibration route for the precision asked."""
+    version = version_tuple(platform.tensorrt_version)
+    precision = options.precision
     implicit_int8_inputs = bool(options.calibration_cache or options.calib_data)
     network_flags: Tuple[str, ...] = ()
     builder_flags: List[str] = []
@@ -258,12 +272,7 @@ def plan_build(options: BuildOptions, platform: Platform, kind: str,
             builder_flags.append('FP16')
             warnings.append('the model has FP16 weights; building with the FP16 flag')
 
-    dla = options.dla_core
-    if dla is not None:
-        _check_dla(options, platform, gpu, precision, warnings)
-        builder_flags.append('GPU_FALLBACK')
-    return BuildPlan(network_flags, tuple(builder_flags), calibrate, float_io, dla,
-                     tuple(warnings), fixed_batch=dla is not None)
+    return network_flags, builder_flags, calibrate
 
 
 def _check_dla(options: BuildOptions, platform: Platform, gpu: str, precision: str,
