@@ -20,8 +20,8 @@ def test_parser_defaults_and_models():
     assert args.model is None and args.frames == 30 and args.batch == 1 and args.threads == 0
     args = build_parser().parse_args(['bench', '--model', 'fp32=a.onnx', '--model', 'b.onnx',
                                       '--frames', '5', '--threads', '2', '--batch', '3'])
-    assert [bench.parse_model_arg(m) for m in args.model] == [('fp32', 'a.onnx'),
-                                                             ('b', 'b.onnx')]
+    parsed = [bench.parse_model_arg(m) for m in args.model]
+    assert parsed == [('fp32', 'a.onnx'), ('b', 'b.onnx')]
     for bad in (['--frames', '0'], ['--threads', '-1'], ['--batch', '0'],
                 ['--tensorrt', 'maybe']):
         with pytest.raises(SystemExit):
@@ -43,6 +43,8 @@ def test_run_bench_side_by_side(tiny_net, tmp_path):
                                       '1', '--batch', '2', '--tensorrt', 'no'])
     rows = bench.run_bench([('bare', str(tiny_net)), ('deploy', str(deploy_path))], args,
                            cache_dir=str(tmp_path / 'cache'))
+    # Both rows have a bare network: the model itself, and the one the deployment graph records.
+    assert all('deploy_over_bare' in r for r in rows)
     assert [r['label'] for r in rows] == ['bare', 'deploy']
     for row in rows:
         assert len(row['total']) == 3 and len(row['raw']) == 3
@@ -55,11 +57,36 @@ def test_run_bench_side_by_side(tiny_net, tmp_path):
         assert row['summary']['median'] > 0.5 * row['raw_summary']['median']
         assert set(row['stage_medians']) == {'preprocess', 'upload', 'inference', 'download',
                                              'postprocess', 'total'}
-    # The deployment graph in the second row is a network-output graph, but the runner wraps
-    # for camera-size output (its default); both rows run the same work.
+    # The table's ratio column: each row's median over the first row's, from the samples.
     table = bench.format_table(rows, batch=2)
-    assert 'bare' in table and 'deploy' in table and '1.00x' in table
+    medians = [float(np.median(r['total'])) for r in rows]
+    line = next(ln for ln in table.splitlines() if ln.startswith('deploy '))
+    assert ('%.2fx' % (medians[1] / medians[0])) in line.split()
     assert 'InferenceSession.run' in table and 'overhead' in table
+    # The bare row is a bare network: its deployment graph is timed against it call by call.
+    bare_row = rows[0]
+    assert len(bare_row['bare']) == 3
+    want = float(np.median(bare_row['raw'])) / float(np.median(bare_row['bare']))
+    assert bare_row['deploy_over_bare'] == pytest.approx(want)
+    assert ('= %.2fx' % want) in table
+    prof = bare_row['profile']
+    assert 0.0 < prof['upscore_ms'] < prof['deploy_total_ms']
+    assert prof['upscore_pct_of_bare'] == pytest.approx(100 * prof['upscore_ms'] /
+                                                        prof['bare_total_ms'])
+
+
+def test_cpu_isa_from_cpuinfo_flags(tmp_path):
+    from fxseg_ros.runtime.ort_profile import cpu_isa
+
+    cases = [('flags\t\t: fpu sse2 avx2 fma\n', 'AVX2'),
+             ('flags\t\t: avx2 avx512f avx512bw\n', 'AVX-512'),
+             ('flags\t\t: avx2 avx512f avx512_vnni\n', 'AVX-512 VNNI'),
+             ('Features\t: fp asimd evtstrm aes\n', 'NEON'),
+             ('Features\t: fp asimd asimddp\n', 'NEON dot product')]
+    for text, expected in cases:
+        path = tmp_path / 'cpuinfo'
+        path.write_text('processor\t: 0\n' + text)
+        assert cpu_isa(str(path)) == expected
 
 
 def test_main_errors_and_json(tiny_net, tmp_path, capsys, monkeypatch):

@@ -14,6 +14,9 @@ from fxseg_ros.runtime.builder import BuildError, BuildOptions, plan_build
 from fxseg_ros.runtime.metadata import Platform
 
 TX2 = Platform('8.2.1.8', 'NVIDIA Tegra X2', (6, 2), fast_fp16=True, fast_int8=False)
+TX2_JP46 = TX2._replace(tensorrt_version='8.0.1.6')
+PX2_80 = Platform('8.0.1.6', 'NVIDIA GeForce GTX 1060', (6, 1), fast_fp16=False, fast_int8=True)
+ORIN11 = Platform('11.4.1.2', 'Orin', (8, 7), dla_cores=2)
 PX2 = Platform('8.2.1.8', 'NVIDIA GeForce GTX 1060', (6, 1), fast_fp16=False, fast_int8=True)
 XAVIER = Platform('8.5.2.2', 'Xavier', (7, 2), dla_cores=2)
 ORIN10 = Platform('10.3.0.30', 'Orin', (8, 7), dla_cores=2)
@@ -30,9 +33,19 @@ DESKTOP11 = Platform('11.0.0.1', 'NVIDIA RTX 4090', (8, 9))
     # PX2: INT8 calibrating from frames.
     (BuildOptions('int8', calib_data='frames/'), PX2, 'fp32', False,
      (('EXPLICIT_BATCH',), ('INT8',), 'data', True, None)),
-    # Q/DQ model on TensorRT 8.5: explicit quantization, FP16 fallback, float I/O (< 8.6).
+    # Q/DQ model on TensorRT 8.5 (JetPack 5.1): explicit quantization, FP16 fallback, UINT8 I/O
+    # (kUINT8 exists from release/8.5).
     (BuildOptions('int8'), XAVIER, 'qdq', False,
-     (('EXPLICIT_BATCH',), ('INT8', 'FP16'), 'none', True, None)),
+     (('EXPLICIT_BATCH',), ('INT8', 'FP16'), 'none', False, None)),
+    # TX2 on JetPack 4.6 (TensorRT 8.0.1): FP16 with float I/O, as on 8.2.
+    (BuildOptions('fp16'), TX2_JP46, 'fp32', False,
+     (('EXPLICIT_BATCH',), ('FP16',), 'none', True, None)),
+    # TensorRT 8.0: INT8 from an existing cache works (the cache is always returned as bytes).
+    (BuildOptions('int8', calibration_cache='c.cache'), PX2_80, 'fp32', True,
+     (('EXPLICIT_BATCH',), ('INT8',), 'cache', True, None)),
+    # TensorRT 11.4.1 has DLA again (Jetson AGX Orin, JetPack 7.2.2+).
+    (BuildOptions('fp16', dla_core=0), ORIN11, 'fp16', False,
+     ((), ('GPU_FALLBACK',), 'none', False, 0)),
     # Orin DLA with GPU fallback, TensorRT 10: no EXPLICIT_BATCH flag.
     (BuildOptions('fp16', dla_core=1), ORIN10, 'fp32', False,
      ((), ('FP16', 'GPU_FALLBACK'), 'none', False, 1)),
@@ -70,7 +83,15 @@ def test_plan_build(options, platform, kind, cache, expected):
     (BuildOptions('fp32', dla_core=0), XAVIER, 'fp32', False, r'DLA runs FP16 or INT8 only'),
     (BuildOptions('fp16', float_io=False), TX2, 'fp32', False, r'no UINT8 network inputs'),
     (BuildOptions('fp16'), TX2._replace(tensorrt_version='7.1.3.0'), 'fp32', False,
-     r'older than the oldest supported'),
+     r'older than the oldest supported, TensorRT 8\.0 \(JetPack 4\.6\)'),
+    # TensorRT 8.0's calibrator trampoline cannot say "no cache yet" (release/8.0 pyInt8.cpp).
+    (BuildOptions('int8', calib_data='frames/'), PX2_80, 'fp32', False,
+     r'TensorRT 8\.0\.1\.6 \(JetPack 4\.6\) cannot calibrate from frames.*fxseg calibrate'),
+    (BuildOptions('fp16', dla_core=0), DESKTOP11._replace(dla_cores=2), 'fp16', False,
+     r'TensorRT 11\.0\.0\.1 has no DLA: 10\.7 was the last.*11\.4\.1'),
+    (BuildOptions('fp16', float_io=False), TX2_JP46, 'fp32', False,
+     r'TensorRT 8\.0\.1\.6 \(JetPack 4\.6\) has no UINT8 network inputs \(they need TensorRT '
+     r'8\.5\)'),
     (BuildOptions('int4'), TX2, 'fp32', False, r'precision must be one of'),
     (BuildOptions('fp16', max_batch=0), TX2, 'fp32', False, r'max_batch must be >= 1'),
     (BuildOptions('fp16', output='grid'), TX2, 'fp32', False, r"output must be 'camera'"),
@@ -109,10 +130,19 @@ def test_model_kind(tiny_net):
 
 
 @pytest.mark.parametrize('version, expected', [
-    ('8.2.1.8', True), ('8.5.2.2', True), ('8.6.1.6', False), ('10.3.0.30', False),
+    ('8.0.1.6', True), ('8.2.1.8', True), ('8.4.1.5', True), ('8.5.2.2', False),
+    ('8.6.1.6', False), ('10.3.0.30', False),
 ])
 def test_needs_float_io(version, expected):
     assert builder.needs_float_io(version) is expected
+
+
+def test_dla_with_batches_gets_a_fixed_profile():
+    """DLA takes no dynamic shapes (NvInfer.h addInput): min = opt = max = max_batch."""
+    plan = plan_build(BuildOptions('fp16', dla_core=0, max_batch=3), ORIN10, 'fp32')
+    assert plan.fixed_batch is True
+    assert any('batches of 3' in w for w in plan.warnings)
+    assert plan_build(BuildOptions('fp16', max_batch=3), ORIN10, 'fp32').fixed_batch is False
 
 
 def test_calibration_cache_header_rewrite_and_calibrator_choice():

@@ -6,8 +6,10 @@
 For every model (ONNX: bare or deployment graph, any precision; TensorRT engine) the same batches
 of generated 1280x720 frames go through `SegmentationPipeline` and, interleaved call by call, the
 backend's raw call on the same graph and batch (`InferenceSession.run` for ONNX Runtime, the
-engine's GPU time for TensorRT). Printed: median and p90 per call, the ratio to the first row, and
-the pipeline's overhead over the raw call.
+engine's GPU time for TensorRT) and, for ONNX models, the bare network on the same frames'
+blobs. Printed: median and p90 per call, the ratio to the first row, the pipeline's overhead
+over the raw call, the deployment graph's time over its bare network's, the share of the upscore
+(+ crop) in ONNX Runtime's profile of both graphs, and the CPU's vector ISA.
 """
 
 from __future__ import annotations
@@ -15,17 +17,28 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import time
 from pathlib import Path
+import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from fxseg_ros.cli.argtypes import non_negative_int, positive_int
 
 NAME = 'bench'
-HELP = ('time the same generated 1280x720 frames through each model/runner (ONNX Runtime on the '
-        'CPU, TensorRT engines where available): medians, p90, ratios and pipeline overhead')
-
 LOG = logging.getLogger(__name__)
+
+#: Frame size of the generated frames (width, height).
+BENCH_WH = (1280, 720)
+#: Targets the table reports against: pipeline overhead over the raw call, deployment graph over
+#: its bare network, and the upscore + crop share of the bare network's time.
+OVERHEAD_TARGET_PCT = 15
+DEPLOY_OVER_BARE_TARGET = 1.15
+UPSCORE_TARGET_PCT = 20
+#: Batches profiled with ONNX Runtime's profiler (--profile).
+PROFILE_BATCHES = 8
+
+HELP = ('time the same generated %dx%d frames through each model/runner (ONNX Runtime on '
+        'the CPU, TensorRT engines where available): medians, p90, ratios, pipeline overhead, '
+        'the deployment graph against its bare network' % BENCH_WH)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(default CPUExecutionProvider)')
     parser.add_argument('--tensorrt', choices=('auto', 'yes', 'no'), default='auto',
                         help='also run each ONNX model through TensorRT, FP16 (auto: when '
-                             'tensorrt and pycuda are importable)')
+                             'tensorrt and cuda-python or pycuda are importable)')
+    parser.add_argument('--profile', choices=('yes', 'no'), default='yes',
+                        help='profile the deployment graph and its bare network with ONNX '
+                             "Runtime's profiler for the upscore share (default %(default)s)")
     parser.add_argument('--seed', type=int, default=0, help='seed of the generated frames')
     parser.add_argument('--json', metavar='F', help='also write the results as JSON to F')
     parser.add_argument('--node', action='store_true',
@@ -68,31 +84,12 @@ def parse_model_arg(text: str) -> Tuple[str, str]:
 
 
 def generate_frames(count: int, seed: int = 0, size_wh=(1280, 720)):
-    """
-    Return `count` BGR uint8 frames (H, W, 3) of generated driving scenes.
+    """Return `count` BGR uint8 frames (H, W, 3) of generated driving scenes (day, dusk, night)."""
+    from fxseg_ros.data.conditions import CONDITIONS
+    from fxseg_ros.data.synth import SceneGenerator
 
-    Uses the synthetic scene generator when available, else smooth structured noise.
-    """
-    import numpy as np
-
-    w, h = size_wh
-    try:
-        from fxseg_ros.data.synth import SceneGenerator
-    except ImportError:
-        SceneGenerator = None
-    if SceneGenerator is not None:
-        gen = SceneGenerator(seed, size_wh=(w, h))
-        conditions = ('day', 'dusk', 'night')
-        return [gen.generate(i, conditions[i % 3])[0] for i in range(count)]
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    frames = []
-    for _ in range(count):
-        small = rng.integers(0, 256, (h // 16, w // 16, 3), dtype=np.uint8)
-        frame = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-        frames.append(np.ascontiguousarray(frame))
-    return frames
+    gen = SceneGenerator(seed, size_wh=tuple(size_wh))
+    return [gen.generate(i, CONDITIONS[i % len(CONDITIONS)])[0] for i in range(count)]
 
 
 def _summary(samples: Sequence[float]) -> Dict[str, float]:
@@ -103,17 +100,8 @@ def _summary(samples: Sequence[float]) -> Dict[str, float]:
             'mean': float(a.mean())}
 
 
-def _tensorrt_available() -> bool:
-    try:
-        import pycuda.driver  # noqa: F401
-        import tensorrt  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _time_runner(runner, batches, warmup: int, raw_call) -> Dict[str, object]:
-    """Interleave pipeline and raw calls on the same batches; return per-call samples."""
+def _time_runner(runner, batches, warmup: int, raw_call, bare_call=None) -> Dict[str, object]:
+    """Interleave pipeline, raw and bare-network calls on the same batches; per-call samples."""
     from fxseg_ros.pipeline.pipeline import SegmentationPipeline
 
     pipeline = SegmentationPipeline(runner)
@@ -121,27 +109,52 @@ def _time_runner(runner, batches, warmup: int, raw_call) -> Dict[str, object]:
         batch = batches[i % len(batches)]
         pipeline.process(batch)
         raw_call(batch)
-    total, raw, stages = [], [], {}
-    for i in range(len(batches)):
-        batch = batches[i]
+        if bare_call is not None:
+            bare_call(batch)
+    total, raw, bare, stages = [], [], [], {}
+    for batch in batches:
         result = pipeline.process(batch)
         total.append(result.timings_ms['total'])
         for key, value in result.timings_ms.items():
             stages.setdefault(key, []).append(value)
         raw.append(raw_call(batch))
-    return {'total': total, 'raw': raw, 'stages': stages}
+        if bare_call is not None:
+            bare.append(bare_call(batch))
+    return {'total': total, 'raw': raw, 'bare': bare, 'stages': stages}
+
+
+def _bare_network(path: str):
+    """The bare network of an ONNX model (itself, or recovered from a deployment graph)."""
+    from fxseg_ros.model import deploy
+
+    model = deploy.load_model(path)
+    if not deploy.is_deployment_graph(model):
+        return model
+    try:
+        return deploy.bare_graph_of(model)
+    except deploy.DeploymentGraphError:
+        return None
 
 
 def _ort_row(label: str, path: str, batches, args, cache_dir) -> dict:
     import numpy as np
 
+    from fxseg_ros.data.preprocess import preprocess
+    from fxseg_ros.runtime import ort_profile
     from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
 
     runner = OnnxRuntimeRunner(path, providers=args.providers, threads=args.threads,
                                cache_dir=cache_dir)
+    bare = _bare_network(path) if not args.providers else None
     with runner:
         session, in_name, out_name = runner.session, runner.input_name, runner.output_name
         stacked = {id(b): np.stack(b) for b in batches}
+        bare_call, blobs = None, {}
+        if bare is not None:
+            bare_session = ort_profile.cpu_session(bare, args.threads)
+            bare_in = bare_session.get_inputs()[0].name
+            blobs = {id(b): np.concatenate([preprocess(f) for f in b]) for b in batches}
+            bare_call = _timer(bare_session, bare_in, blobs)
 
         def raw_call(batch):
             feed = {in_name: stacked[id(batch)]}
@@ -149,10 +162,52 @@ def _ort_row(label: str, path: str, batches, args, cache_dir) -> dict:
             session.run([out_name], feed)
             return (time.perf_counter() - t0) * 1e3
 
-        timed = _time_runner(runner, batches, args.warmup, raw_call)
+        timed = _time_runner(runner, batches, args.warmup, raw_call, bare_call)
         providers = ','.join(p.replace('ExecutionProvider', '') for p in session.get_providers())
-    return dict(timed, label=label, model=path, backend='onnxruntime (%s, threads %s)'
-                % (providers, args.threads or 'default'), raw_name='InferenceSession.run')
+    row = dict(timed, label=label, model=path, backend='onnxruntime (%s, threads %s)'
+               % (providers, args.threads or 'default'), raw_name='InferenceSession.run')
+    if bare is not None and args.profile == 'yes':
+        row['profile'] = _profile(runner, bare, batches, blobs, stacked, args)
+    return row
+
+
+def _timer(session, name, blobs):
+    """A call timing `session` on the blob of a batch (ms)."""
+    from fxseg_ros.runtime import ort_profile
+
+    return lambda batch: ort_profile.timed_run(session, {name: blobs[id(batch)]})
+
+
+def _profile(runner, bare, batches, blobs, stacked, args) -> dict:
+    """ONNX Runtime profiles of the deployment graph and the bare network: upscore shares."""
+    from fxseg_ros.model import deploy
+    from fxseg_ros.runtime import ort_profile
+
+    from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
+
+    graph = deploy.ensure_deployment_graph(runner.model, camera_hw=runner.camera_hw,
+                                           output=runner.output,
+                                           channels_last=channels_last_resize_ok())
+    picked = batches[:min(len(batches), PROFILE_BATCHES)]
+    name, bare_name = graph.graph.input[0].name, bare.graph.input[0].name
+    deploy_times, bare_times = ort_profile.node_times(
+        [graph, bare], [[{name: stacked[id(b)]} for b in picked],
+                        [{bare_name: blobs[id(b)]} for b in picked]], args.threads)
+    bare_total = sum(bare_times.values())
+    upscore = ort_profile.share(deploy_times, _names_and_outputs(graph))
+    bare_upscore = ort_profile.share(bare_times, _names_and_outputs(bare))
+    return {'upscore_ms': upscore, 'bare_upscore_ms': bare_upscore, 'bare_total_ms': bare_total,
+            'deploy_total_ms': sum(deploy_times.values()),
+            'upscore_pct_of_bare': 100.0 * upscore / bare_total if bare_total else float('nan'),
+            'bare_upscore_pct': 100.0 * bare_upscore / bare_total if bare_total else float('nan')}
+
+
+def _names_and_outputs(model) -> List[str]:
+    """The upscore nodes' names and outputs (ONNX Runtime names rewritten nodes after those)."""
+    from fxseg_ros.model import deploy
+
+    names = set(deploy.upscore_nodes(model))
+    return sorted(names | {o for n in model.graph.node if n.name in names for o in n.output})
 
 
 def _trt_row(label: str, runner, path: str, batches, args) -> dict:
@@ -170,18 +225,22 @@ def run_bench(models: Sequence[Tuple[str, str]], args: argparse.Namespace,
     """
     Time each model; returns one row per runner with per-call samples and summaries.
 
-    Rows: label, model, backend, total / raw / stages (ms samples), summary, raw_summary,
-    overhead_pct (pipeline median over raw median, in percent).
+    Rows: label, model, backend, total / raw / bare / stages (ms samples), summary, raw_summary,
+    bare_summary (ONNX models), deploy_over_bare (raw median / bare median), overhead_pct
+    (pipeline median over raw median, in percent), profile (upscore shares, with --profile).
     """
-    frames = generate_frames(args.frames * args.batch, seed=args.seed)
+    from fxseg_ros.runtime import ENGINE_SUFFIXES
+    from fxseg_ros.runtime.trt_support import tensorrt_available
+
+    frames = generate_frames(args.frames * args.batch, seed=args.seed, size_wh=BENCH_WH)
     batches = [frames[i * args.batch:(i + 1) * args.batch] for i in range(args.frames)]
-    use_trt = args.tensorrt == 'yes' or (args.tensorrt == 'auto' and _tensorrt_available())
+    available, reason = tensorrt_available()
+    use_trt = args.tensorrt == 'yes' or (args.tensorrt == 'auto' and available)
     rows = []
     for label, path in models:
-        suffix = Path(path).suffix.lower()
-        if suffix in ('.engine', '.plan', '.trt'):
-            if not use_trt and args.tensorrt != 'yes':
-                LOG.warning('skipping %s: TensorRT is not available here', path)
+        if Path(path).suffix.lower() in ENGINE_SUFFIXES:
+            if not use_trt:
+                LOG.warning('skipping %s: %s', path, reason)
                 continue
             from fxseg_ros.runtime.tensorrt import TensorRtRunner
 
@@ -196,29 +255,38 @@ def run_bench(models: Sequence[Tuple[str, str]], args: argparse.Namespace,
                                               cache_dir=cache_dir)
             rows.append(_trt_row(label + '/trt-fp16', runner, path, batches, args))
     for row in rows:
-        row['summary'] = _summary(row['total'])
-        row['raw_summary'] = _summary(row['raw'])
-        row['stage_medians'] = {k: _summary(v)['median'] for k, v in row['stages'].items()}
-        st = row['stages']
-        added = [t - u - i - d for t, u, i, d in zip(st['total'], st['upload'],
-                                                      st['inference'], st['download'])]
-        row['added_ms'] = _summary(added)['median']
-        raw = row['raw_summary']['median']
-        row['overhead_pct'] = (row['summary']['median'] / raw - 1.0) * 100.0 if raw > 0 \
-            else float('nan')
+        _summarise(row)
     return rows
+
+
+def _summarise(row: dict) -> None:
+    row['summary'] = _summary(row['total'])
+    row['raw_summary'] = _summary(row['raw'])
+    row['stage_medians'] = {k: _summary(v)['median'] for k, v in row['stages'].items()}
+    st = row['stages']
+    added = [t - u - i - d for t, u, i, d in
+             zip(st['total'], st['upload'], st['inference'], st['download'])]
+    row['added_ms'] = _summary(added)['median']
+    raw = row['raw_summary']['median']
+    row['overhead_pct'] = (row['summary']['median'] / raw - 1.0) * 100.0 if raw > 0 \
+        else float('nan')
+    if row.get('bare'):
+        row['bare_summary'] = _summary(row['bare'])
+        row['deploy_over_bare'] = raw / row['bare_summary']['median']
 
 
 def format_table(rows: Sequence[dict], batch: int) -> str:
     """The side-by-side comparison as text."""
+    from fxseg_ros.runtime.ort_profile import cpu_isa
+
     if not rows:
         return 'no runner could run any of the models'
     first = rows[0]['summary']['median']
     header = ('%-22s %-34s %8s %8s %9s %7s %10s %9s %8s'
               % ('model', 'backend', 'median', 'p90', 'per frame', 'ratio', 'raw median',
                  'overhead', 'added'))
-    lines = ['pipeline time per call of %d frame(s) at 1280x720, ms' % batch, header,
-             '-' * len(header)]
+    lines = ['pipeline time per call of %d frame(s) at %dx%d, ms; CPU: %s'
+             % ((batch,) + BENCH_WH + (cpu_isa(),)), header, '-' * len(header)]
     for row in rows:
         s = row['summary']
         lines.append('%-22s %-34s %8.2f %8.2f %9.2f %6.2fx %10.2f %8.1f%% %8.2f'
@@ -226,15 +294,41 @@ def format_table(rows: Sequence[dict], batch: int) -> str:
                         s['median'] / batch, s['median'] / first,
                         row['raw_summary']['median'], row['overhead_pct'], row['added_ms']))
     lines.append('')
-    lines.append('stage medians, ms: ' + '; '.join(
-        '%s: %s' % (row['label'], ', '.join('%s %.2f' % (k, v)
-                                             for k, v in row['stage_medians'].items()))
-        for row in rows))
-    lines.append('raw = %s on the same deployment graph and batches, interleaved call by '
-                 'call; overhead = pipeline median / raw median - 1 (target <= 15 %%); added = '
-                 'median per-call time the pipeline spends outside upload / inference / '
-                 'download (host resize, stacking, bookkeeping)' % rows[0]['raw_name'])
+    stages = ['%s: %s' % (row['label'], ', '.join('%s %.2f' % item
+                                                  for item in row['stage_medians'].items()))
+              for row in rows]
+    lines.append('stage medians, ms: ' + '; '.join(stages))
+    lines.append('ratio = median / median of the first row; raw = %s on the same deployment '
+                 'graph and batches, interleaved call by call; overhead = pipeline median / raw '
+                 'median - 1 (target <= %d %%); added = median per-call time the pipeline spends '
+                 'outside upload / inference / download (host resize, stacking, bookkeeping)'
+                 % (rows[0]['raw_name'], OVERHEAD_TARGET_PCT))
+    lines += _graph_lines(rows)
     return '\n'.join(lines)
+
+
+def _graph_lines(rows: Sequence[dict]) -> List[str]:
+    """The deployment graph against its bare network: time ratio and upscore share."""
+    lines = []
+    for row in rows:
+        if 'deploy_over_bare' not in row:
+            continue
+        ratio = row['deploy_over_bare']
+        lines.append('%s: deployment graph %.2f ms / bare network %.2f ms (InferenceSession.run '
+                     'medians, interleaved) = %.2fx (target <= %.2fx: %s)'
+                     % (row['label'], row['raw_summary']['median'],
+                        row['bare_summary']['median'], ratio, DEPLOY_OVER_BARE_TARGET,
+                        'met' if ratio <= DEPLOY_OVER_BARE_TARGET else 'NOT met'))
+        prof = row.get('profile')
+        if prof:
+            pct = prof['upscore_pct_of_bare']
+            lines.append("%s: upscore + crop %.2f ms = %.1f %% of the bare network's %.2f ms "
+                         '(ONNX Runtime profile; target <= %d %%: %s); in the bare network '
+                         'itself %.2f ms = %.1f %%'
+                         % (row['label'], prof['upscore_ms'], pct, prof['bare_total_ms'],
+                            UPSCORE_TARGET_PCT, 'met' if pct <= UPSCORE_TARGET_PCT else
+                            'NOT met', prof['bare_upscore_ms'], prof['bare_upscore_pct']))
+    return lines
 
 
 def main(args: argparse.Namespace) -> int:
@@ -249,7 +343,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     missing = [path for _, path in models if not Path(path).is_file()]
     if missing:
-        print('fxseg bench: model file(s) not found: %s' % ', '.join(missing))
+        print('fxseg bench: --model file(s) not found: %s' % ', '.join(missing))
         return 2
     from fxseg_ros.runtime.base import RunnerError
 
@@ -261,9 +355,9 @@ def main(args: argparse.Namespace) -> int:
     print(format_table(rows, args.batch))
     if args.json:
         keep = ('label', 'model', 'backend', 'summary', 'raw_summary', 'overhead_pct',
-                'added_ms', 'stage_medians')
-        Path(args.json).write_text(json.dumps([{k: r[k] for k in keep} for r in rows],
-                                              indent=2) + '\n')
+                'added_ms', 'stage_medians', 'bare_summary', 'deploy_over_bare', 'profile')
+        Path(args.json).write_text(json.dumps([{k: r[k] for k in keep if k in r}
+                                               for r in rows], indent=2) + '\n')
     return 0
 
 

@@ -11,6 +11,7 @@ import logging
 
 from fxseg_ros.cli.argtypes import non_negative_int, positive_int, size_wh
 from fxseg_ros.data.sizes import CAMERA_WH
+from fxseg_ros.runtime.trt_support import UINT8_IO
 
 NAME = 'build'
 HELP = ('build a TensorRT engine (FP32, FP16 or INT8) from a bare or deployment ONNX graph, with '
@@ -59,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              '(default %(default)s)')
     parser.add_argument('--float-io', choices=('auto', 'yes', 'no'), default='auto',
                         help='float32 frames in / int32 labels out instead of uint8 (needed on '
-                             'TensorRT < 8.6); auto picks by the installed TensorRT version')
+                             'TensorRT < %s); auto picks by the installed TensorRT version'
+                             % '.'.join(str(p) for p in UINT8_IO))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         calib_data=args.calib_data, calib_topic=args.calib_topic, calib_count=args.calib_count,
         dla_core=args.dla_core,
         workspace_mib=args.workspace, timing_cache=args.timing_cache,
-        camera_hw=(args.camera_wh[1], args.camera_wh[0]), output=args.output, max_batch=args.max_batch,
+        camera_hw=(args.camera_wh[1], args.camera_wh[0]), output=args.output,
+        max_batch=args.max_batch,
         float_io={'auto': None, 'yes': True, 'no': False}[args.float_io])
     try:
         meta = builder.build_engine(args.model, args.out, options)

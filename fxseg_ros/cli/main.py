@@ -20,6 +20,7 @@ from typing import List, Optional
 COMMAND_MODULES = (
     'synth', 'train', 'export', 'calibrate', 'quantize', 'build', 'bench', 'make_bag', 'eval',
     'demo',
+    'check',
 )
 
 

@@ -10,17 +10,23 @@ pre- and post-processing on its own device:
       -> pre/transpose NCHW -> pre/cast float32 -> pre/resize (linear, half_pixel) to the
          network input size -> pre/sub MEAN_BGR -> pre/div STD_BGR
       -> the bare network (its tensor names unchanged)
-      -> post/argmax (axis 1) -> post/cast uint8 -> post/resize (nearest, asymmetric, floor) to
-         the camera size (output='camera' only)
+      -> post/argmax (class axis) -> labels (N, 1, h, w) -> post/resize (nearest, asymmetric,
+         floor) to the camera size (output='camera' only) -> post/squeeze
     labels uint8 (N, h, w)
 
+A network ending in an edge-replicated, asymmetric x s upsample plus a crop (the demo model's
+upscore tail) is folded: the graph upsamples the coarse scores directly, takes the ArgMax there and
+shifts / extends the one-channel labels instead of cropping 19-channel full-resolution scores
+(`deploy_tail.match_upscore_tail`); the tail is kept in the metadata so `bare_graph_of`
+restores it.
+
 Variants:
-- ``float_io=True``: float32 frames (values 0..255) and int32 labels, for TensorRT < 8.6, which
+- ``float_io=True``: float32 frames (values 0..255) and int32 labels, for TensorRT < 8.5, which
   has no UINT8 network I/O.
-- ``for_tensorrt=True``: frames are cast before the transpose, and the label upsample runs on
-  float32 labels (Cast -> Resize -> Cast), because TensorRT takes UINT8 only at the network
-  boundary and in Cast, and its Resize takes float types only. For ONNX Runtime the uint8
-  transpose and the uint8 label resize are cheaper on the CPU; the results are identical.
+- ``for_tensorrt=True``: UINT8 only at the boundary: frames are cast before anything else and
+  the labels stay float until a last Cast (TensorRT converts UINT8 only from / to FLOAT, resizes
+  float tensors only); channels-first upscore. Without it (ONNX Runtime) the uint8 transpose,
+  the channels-last upscore and the uint8 label resize are cheaper on the CPU; the labels agree.
 
 This module imports onnx only (no torch), so the runtime layer can wrap a bare graph on the
 target machine.
@@ -37,6 +43,7 @@ import numpy as np
 from fxseg_ros.data.preprocess import (
     CAMERA_WH, DEPLOY_INPUT_NAME, DEPLOY_OUTPUT_NAME, MEAN_BGR, STD_BGR,
 )
+from fxseg_ros.model.deploy_tail import match_upscore_tail, remove_tail
 
 LOG = logging.getLogger(__name__)
 
@@ -162,9 +169,141 @@ def _bare_io(model):
     return net_in, net_out, in_hw, out_hw, out_dims[1]
 
 
+class _Builder:
+    """Collects the nodes and initializers of the deployment graph's pre/ and post/ parts."""
+
+    def __init__(self):
+        self.nodes, self.inits = [], []
+
+    def const(self, name, values, dtype=np.int64):
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.asarray(values, dtype=dtype), name))
+        return name
+
+    def node(self, op, inputs, output, name=None, **attrs):
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [output], name=name or output, **attrs))
+        return output
+
+
+def _window(b, x, axis, upsampled, wanted, offset, tag):
+    """
+    Labels row j of `wanted` <- row clamp(j - offset, 0, upsampled - 1) of x, along `axis`.
+
+    Slice for the rows that exist, then Concat with copies of the border rows (Pad's edge mode
+    is not in TensorRT 8.0: onnx-tensorrt 8.0-GA docs/operators.md, zero-constant Pad only).
+    Shape of x: (N, 1, h, w), any dtype.
+    """
+    start, end = max(0, -offset), min(upsampled, wanted - offset)
+    before, after = max(0, offset), wanted - max(0, offset) - (end - start)
+    axes = b.const('post/%s_axis' % tag, [axis])
+    if start > 0 or end < upsampled:
+        x = b.node('Slice', [x, b.const('post/%s_start' % tag, [start]),
+                             b.const('post/%s_end' % tag, [end]), axes], 'post/%s_body' % tag)
+    if before == 0 and after == 0:
+        return x
+    parts = []
+    if before:
+        parts += [b.node('Slice', [x, 'post/zero', 'post/one', axes],
+                         'post/%s_first' % tag)] * before
+    parts.append(x)
+    if after:
+        parts += [b.node('Slice', [x, 'post/minus_one', 'post/int_max', axes],
+                         'post/%s_last' % tag)] * after
+    return b.node('Concat', parts, 'post/%s_extended' % tag, axis=axis)
+
+
+def _pre(b, net_in, in_hw, camera_hw, float_io, for_tensorrt):
+    """frames -> the bare network's input (see the module docstring)."""
+    from onnx import TensorProto
+
+    if float_io:
+        x = b.node('Transpose', [DEPLOY_INPUT_NAME], 'pre/nchw', name='pre/transpose',
+                   perm=[0, 3, 1, 2])
+    elif for_tensorrt:
+        # TensorRT lets a UINT8 input feed only a Cast (NVIDIA/TensorRT#3985): cast first.
+        f = b.node('Cast', [DEPLOY_INPUT_NAME], 'pre/frames_f32', name='pre/cast',
+                   to=TensorProto.FLOAT)
+        x = b.node('Transpose', [f], 'pre/nchw', name='pre/transpose', perm=[0, 3, 1, 2])
+    else:
+        # The uint8 transpose moves a quarter of the bytes of a float one (ONNX Runtime at
+        # 1280x720: 3.0 ms vs 5.0 ms for the three pre ops); the values are identical.
+        t = b.node('Transpose', [DEPLOY_INPUT_NAME], 'pre/nchw', name='pre/transpose',
+                   perm=[0, 3, 1, 2])
+        x = b.node('Cast', [t], 'pre/nchw_f32', name='pre/cast', to=TensorProto.FLOAT)
+    # The batch size comes from a float tensor, never from the uint8 frames (a Shape of a UINT8
+    # input is rejected by TensorRT, see above).
+    shape = b.node('Shape', [x], 'pre/frames_shape', name='pre/shape')
+    b.node('Slice', [shape, b.const('pre/zero', [0]), b.const('pre/one', [1])], 'pre/batch')
+    if in_hw != camera_hw:
+        sizes = b.node('Concat', ['pre/batch', b.const('pre/chw', [3, in_hw[0], in_hw[1]])],
+                       'pre/sizes', axis=0)
+        x = b.node('Resize', [x, '', '', sizes], 'pre/resized', name='pre/resize',
+                   mode='linear', coordinate_transformation_mode='half_pixel')
+    mean = b.const('pre/mean', MEAN_BGR.reshape(1, 3, 1, 1), np.float32)
+    std = b.const('pre/std', STD_BGR.reshape(1, 3, 1, 1), np.float32)
+    centred = b.node('Sub', [x, mean], 'pre/centred', name='pre/sub')
+    b.node('Div', [centred, std], net_in, name='pre/div')
+
+
+def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
+          channels_last):
+    """The bare network's scores (or the folded tail's source) -> labels (N, h, w)."""
+    from onnx import TensorProto
+
+    b.const('post/zero', [0])
+    b.const('post/one', [1])
+    b.const('post/minus_one', [-1])
+    b.const('post/int_max', [2 ** 62])
+    labels = None
+    if tail is not None and channels_last:
+        # ONNX Runtime: upsample channels-last, ArgMax over the last axis (measured at 1280x720,
+        # 19 classes: Resize 2.4 vs 3.7 ms, ArgMax 1.3 vs 1.8 ms; identical values).
+        x = b.node('Transpose', [tail.source], 'post/nhwc', perm=[0, 2, 3, 1])
+        up = b.node('Resize', [x, b.const('post/roi', [], np.float32),
+                               b.const('post/scales', [1, tail.scale[0], tail.scale[1], 1],
+                                       np.float32)],
+                    'post/upscore', mode='linear', coordinate_transformation_mode='asymmetric')
+        idx = b.node('ArgMax', [up], 'post/argmax', axis=3, keepdims=1)
+        h, w = tail.upsampled_hw
+        labels = b.node('Cast', [idx], 'post/labels_nhwc', name='post/cast_u8', to=label_type)
+        labels = b.node('Reshape', [labels, b.const('post/n1hw', [0, 1, h, w])], 'post/labels')
+    elif tail is not None:
+        up = b.node('Resize', [tail.source, b.const('post/roi', [], np.float32),
+                               b.const('post/scales', [1, 1, tail.scale[0], tail.scale[1]],
+                                       np.float32)],
+                    'post/upscore', mode='linear', coordinate_transformation_mode='asymmetric')
+        idx = b.node('ArgMax', [up], 'post/argmax', axis=1, keepdims=1)
+    else:
+        idx = b.node('ArgMax', [net_out], 'post/argmax', axis=1, keepdims=1)
+    if labels is None:
+        # TensorRT converts UINT8 only from FLOAT/FLOAT16 and resizes float tensors only
+        # (release/8.5 NvInferRuntimeCommon.h kUINT8; docs/operators.md Resize): the labels stay
+        # float inside the graph and are cast once at the end.
+        inner = TensorProto.FLOAT if for_tensorrt else label_type
+        labels = b.node('Cast', [idx], 'post/labels', name='post/cast_labels', to=inner)
+    if tail is not None:
+        labels = _window(b, labels, 2, tail.upsampled_hw[0], out_hw[0], tail.offset[0], 'rows')
+        labels = _window(b, labels, 3, tail.upsampled_hw[1], out_hw[1], tail.offset[1], 'cols')
+    if output == 'camera' and out_hw != camera_hw:
+        sizes = b.node('Concat', ['pre/batch', b.const('post/hw', [1, camera_hw[0],
+                                                                   camera_hw[1]])],
+                       'post/sizes', axis=0)
+        # 4-D nearest resize: ONNX Runtime's fast path (0.05 ms vs 1.0 ms on (N, h, w)).
+        labels = b.node('Resize', [labels, '', '', sizes], 'post/upsampled', name='post/resize',
+                        mode='nearest', coordinate_transformation_mode='asymmetric',
+                        nearest_mode='floor')
+    final = DEPLOY_OUTPUT_NAME if not for_tensorrt else 'post/labels_hw'
+    b.node('Squeeze', [labels, 'post/one'], final, name='post/squeeze')
+    if for_tensorrt:
+        b.node('Cast', [final], DEPLOY_OUTPUT_NAME, name='post/cast', to=label_type)
+
+
 def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_HW,
                            output: str = 'camera', float_io: bool = False,
-                           for_tensorrt: bool = False):
+                           for_tensorrt: bool = False, channels_last: bool = True):
     """
     Wrap a bare network graph into the deployment graph (see the module docstring).
 
@@ -172,13 +311,16 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
         float32 (N, C, h', w').
     camera_hw: (height, width) of the camera frames the graph takes.
     output: 'camera' (labels at camera_hw) or 'network' (labels at the scores' grid).
-    float_io: float32 frames (0..255) in and int32 labels out, for TensorRT < 8.6.
-    for_tensorrt: upsample labels in float32 (TensorRT's Resize takes float types only).
+    float_io: float32 frames (0..255) in and int32 labels out, for TensorRT < 8.5.
+    for_tensorrt: the TensorRT form (UINT8 only at the boundary and in Casts, float Resize).
+    channels_last: upsample the folded tail channels-last (ONNX Runtime form only); ONNX
+        Runtime before 1.11 resizes NHWC float tensors wrongly (its NHWC bilinear path arrived
+        with microsoft/onnxruntime#10554): its runner turns this off there.
     Returns an onnx.ModelProto with input `frames` (N, H, W, 3) uint8 (float32 with float_io)
     and output `labels` (N, h, w) uint8 (int32 with float_io).
     """
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, TensorProto
 
     if output not in OUTPUT_MODES:
         raise ValueError('output must be one of %s, got %r' % (OUTPUT_MODES, output))
@@ -198,9 +340,7 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
 
         model = version_converter.convert_version(model, MIN_OPSET)
     net_in, net_out, in_hw, out_hw, classes = _bare_io(model)
-    batch_dim = _dims(net_in)[0]
-    if batch_dim is None:
-        batch_dim = 'N'
+    batch_dim = _dims(net_in)[0] or 'N'
     graph = model.graph
     taken = {n.name for n in graph.node} | {i.name for i in graph.initializer}
     for node in graph.node:
@@ -208,92 +348,20 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
     for name in (DEPLOY_INPUT_NAME, DEPLOY_OUTPUT_NAME):
         if name in taken:
             raise DeploymentGraphError('the bare graph already uses the name %r' % name)
-
+    tail = match_upscore_tail(model)
     label_type = TensorProto.INT32 if float_io else TensorProto.UINT8
     frame_type = TensorProto.FLOAT if float_io else TensorProto.UINT8
-    inits = [
-        numpy_helper.from_array(MEAN_BGR.reshape(1, 3, 1, 1).astype(np.float32), 'pre/mean'),
-        numpy_helper.from_array(STD_BGR.reshape(1, 3, 1, 1).astype(np.float32), 'pre/std'),
-        numpy_helper.from_array(np.array([0], dtype=np.int64), 'pre/zero'),
-        numpy_helper.from_array(np.array([1], dtype=np.int64), 'pre/one'),
-    ]
-    transpose = helper.make_node('Transpose', [DEPLOY_INPUT_NAME], ['pre/nchw'],
-                                 name='pre/transpose', perm=[0, 3, 1, 2])
-    if float_io:
-        pre = [transpose]
-        x = 'pre/nchw'
-    elif for_tensorrt:
-        # TensorRT takes UINT8 only at the network boundary and in Cast: cast first.
-        pre = [helper.make_node('Cast', [DEPLOY_INPUT_NAME], ['pre/frames_f32'], name='pre/cast',
-                                to=TensorProto.FLOAT)]
-        transpose.input[0] = 'pre/frames_f32'
-        pre.append(transpose)
-        x = 'pre/nchw'
-    else:
-        # Transposing the uint8 frames moves a quarter of the bytes of a float transpose
-        # (measured with ONNX Runtime at 1280x720: 3.0 ms vs 5.0 ms for the three pre ops);
-        # the result is identical.
-        pre = [transpose, helper.make_node('Cast', ['pre/nchw'], ['pre/nchw_f32'],
-                                           name='pre/cast', to=TensorProto.FLOAT)]
-        x = 'pre/nchw_f32'
-    need_batch = in_hw != camera_hw or (output == 'camera' and out_hw != camera_hw)
-    if need_batch:
-        pre += [
-            helper.make_node('Shape', [DEPLOY_INPUT_NAME], ['pre/frames_shape'],
-                             name='pre/shape'),
-            helper.make_node('Slice', ['pre/frames_shape', 'pre/zero', 'pre/one'], ['pre/batch'],
-                             name='pre/batch'),
-        ]
-    if in_hw != camera_hw:
-        inits.append(numpy_helper.from_array(np.array([3, in_hw[0], in_hw[1]], dtype=np.int64),
-                                             'pre/chw'))
-        pre += [
-            helper.make_node('Concat', ['pre/batch', 'pre/chw'], ['pre/sizes'],
-                             name='pre/sizes', axis=0),
-            helper.make_node('Resize', [x, '', '', 'pre/sizes'], ['pre/resized'],
-                             name='pre/resize', mode='linear',
-                             coordinate_transformation_mode='half_pixel'),
-        ]
-        x = 'pre/resized'
-    pre += [
-        helper.make_node('Sub', [x, 'pre/mean'], ['pre/centred'], name='pre/sub'),
-        helper.make_node('Div', ['pre/centred', 'pre/std'], [net_in.name], name='pre/div'),
-    ]
-
-    post = [helper.make_node('ArgMax', [net_out.name], ['post/argmax'], name='post/argmax',
-                             axis=1, keepdims=0)]
-    if output == 'camera' and out_hw != camera_hw:
-        labels_hw = camera_hw
-        inits.append(numpy_helper.from_array(np.array(camera_hw, dtype=np.int64), 'post/hw'))
-        post.append(helper.make_node('Concat', ['pre/batch', 'post/hw'], ['post/sizes'],
-                                     name='post/sizes', axis=0))
-        resize_attrs = dict(mode='nearest', coordinate_transformation_mode='asymmetric',
-                            nearest_mode='floor')
-        if for_tensorrt:
-            post += [
-                helper.make_node('Cast', ['post/argmax'], ['post/labels_f32'],
-                                 name='post/cast_f32', to=TensorProto.FLOAT),
-                helper.make_node('Resize', ['post/labels_f32', '', '', 'post/sizes'],
-                                 ['post/upsampled'], name='post/resize', **resize_attrs),
-                helper.make_node('Cast', ['post/upsampled'], [DEPLOY_OUTPUT_NAME],
-                                 name='post/cast', to=label_type),
-            ]
-        else:
-            post += [
-                helper.make_node('Cast', ['post/argmax'], ['post/labels_net'], name='post/cast',
-                                 to=label_type),
-                helper.make_node('Resize', ['post/labels_net', '', '', 'post/sizes'],
-                                 [DEPLOY_OUTPUT_NAME], name='post/resize', **resize_attrs),
-            ]
-    else:
-        labels_hw = out_hw
-        post.append(helper.make_node('Cast', ['post/argmax'], [DEPLOY_OUTPUT_NAME],
-                                     name='post/cast', to=label_type))
-
-    nodes = pre + list(graph.node) + post
+    pre, post = _Builder(), _Builder()
+    _pre(pre, net_in.name, in_hw, camera_hw, float_io, for_tensorrt)
+    channels_last = bool(channels_last and tail is not None and not for_tensorrt)
+    _post(post, net_out.name, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
+          channels_last)
+    labels_hw = camera_hw if output == 'camera' else out_hw
+    folded = remove_tail(model, tail) if tail is not None else None
+    nodes = pre.nodes + list(graph.node) + post.nodes
     del graph.node[:]
     graph.node.extend(nodes)
-    graph.initializer.extend(inits)
+    graph.initializer.extend(pre.inits + post.inits)
     for i, vi in enumerate(graph.input):
         if vi.name == net_in.name:
             del graph.input[i]
@@ -310,8 +378,16 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
         'camera_hw': list(camera_hw), 'net_input_hw': list(in_hw), 'net_output_hw': list(out_hw),
         'labels_hw': list(labels_hw), 'output': output, 'float_io': bool(float_io),
         'for_tensorrt': bool(for_tensorrt), 'net_input': net_in.name,
-        'net_output': net_out.name, 'classes': classes,
+        'net_output': net_out.name, 'classes': classes, 'folded_tail': folded,
+        'channels_last': channels_last,
     }
+    _set_info(model, info)
+    if model.ByteSize() < 2 ** 31 - 1:
+        onnx.checker.check_model(model)
+    return model
+
+
+def _set_info(model, info):
     for i, prop in enumerate(model.metadata_props):
         if prop.key == METADATA_KEY:
             del model.metadata_props[i]
@@ -319,9 +395,6 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
     entry = model.metadata_props.add()
     entry.key = METADATA_KEY
     entry.value = json.dumps(info, sort_keys=True)
-    if model.ByteSize() < 2 ** 31 - 1:
-        onnx.checker.check_model(model)
-    return model
 
 
 def bare_graph_of(path_or_model: ModelLike):
@@ -358,6 +431,14 @@ def bare_graph_of(path_or_model: ModelLike):
     other_inputs = [vi for vi in graph.input if vi.name != DEPLOY_INPUT_NAME]
     del graph.node[:], graph.initializer[:], graph.value_info[:], graph.input[:]
     del graph.output[:]
+    if info.get('folded_tail'):
+        import base64
+
+        saved = onnx.GraphProto()
+        saved.ParseFromString(base64.b64decode(info['folded_tail']))
+        keep_nodes += list(saved.node)
+        names = {i.name for i in keep_inits}
+        keep_inits += [i for i in saved.initializer if i.name not in names]
     graph.node.extend(keep_nodes)
     graph.initializer.extend(keep_inits)
     graph.value_info.extend(keep_vi)
@@ -374,7 +455,7 @@ def bare_graph_of(path_or_model: ModelLike):
 
 def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int] = CAMERA_HW,
                             output: str = 'camera', float_io: bool = False,
-                            for_tensorrt: bool = False):
+                            for_tensorrt: bool = False, channels_last: bool = True):
     """
     Return a deployment graph for a bare or deployment graph.
 
@@ -385,9 +466,10 @@ def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int]
     DeploymentGraphError.
     """
     model = load_model(path_or_model)
+    settings = {'output': output, 'float_io': float_io, 'for_tensorrt': for_tensorrt,
+                'channels_last': channels_last}
     if not is_deployment_graph(model):
-        return build_deployment_graph(model, camera_hw=camera_hw, output=output,
-                                      float_io=float_io, for_tensorrt=for_tensorrt)
+        return build_deployment_graph(model, camera_hw=camera_hw, **settings)
     info = deployment_info(model)
     camera_hw = (int(camera_hw[0]), int(camera_hw[1]))
     if info is None:
@@ -399,10 +481,33 @@ def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int]
         return model
     wanted = {'camera_hw': camera_hw, 'output': output, 'float_io': bool(float_io)}
     have = {k: info[k] for k in wanted}
-    # A graph built for TensorRT also runs on ONNX Runtime, not the other way round.
-    if have == wanted and (info['for_tensorrt'] or not for_tensorrt):
+    # A graph built for TensorRT also runs on ONNX Runtime, not the other way round; a
+    # channels-last one only where channels_last is allowed.
+    if have == wanted and (info['for_tensorrt'] or not for_tensorrt) and \
+            (channels_last or not info.get('channels_last')):
         return model
     LOG.info('re-wrapping the deployment graph: it has %s, asked for %s%s', have, wanted,
              ' for TensorRT' if for_tensorrt else '')
-    return build_deployment_graph(bare_graph_of(model), camera_hw=camera_hw, output=output,
-                                  float_io=float_io, for_tensorrt=for_tensorrt)
+    return build_deployment_graph(bare_graph_of(model), camera_hw=camera_hw, **settings)
+
+
+def upscore_nodes(path_or_model: ModelLike) -> Tuple[str, ...]:
+    """
+    Names of the nodes that upsample the scores to the network grid and crop them.
+
+    Folded deployment graphs: the channels-last transpose, `post/upscore` and the label window;
+    other graphs: the matched upscore tail (`deploy_tail.match_upscore_tail`), or the Resize
+    producing the scores; else ().
+    """
+    model = load_model(path_or_model)
+    info = deployment_info(model)
+    if info is not None and info.get('folded_tail'):
+        return tuple(n.name for n in model.graph.node
+                     if n.name in ('post/nhwc', 'post/upscore')
+                     or n.name.startswith(('post/rows_', 'post/cols_')))
+    bare = bare_graph_of(model) if info is not None else model
+    tail = match_upscore_tail(bare)
+    if tail is not None:
+        return tuple(n.name for n in tail.nodes)
+    last = [n for n in bare.graph.node if bare.graph.output[0].name in n.output]
+    return tuple(n.name for n in last if n.op_type == 'Resize')

@@ -114,8 +114,10 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
     (mixed precision). activations: 's8' symmetric int8, zero point 0 (TensorRT; default) or
     'u8' asymmetric uint8 from `stats` min/max (faster in ONNX Runtime on x86, not accepted by
     TensorRT). weights_as_float: keep float weights followed by Q -> DQ (ModelOpt's
-    `AddQDQPairToWeight`) instead of stored int8 weights -> DQ; both are valid for TensorRT,
-    stored int8 makes the file 4x smaller. reduce_range: 7-bit weights in [-64, 64], for x86
+    `AddQDQPairToWeight`) instead of stored int8 weights -> DQ. Stored int8 makes the file 4x
+    smaller and is what TensorRT 10 / 11 and ONNX Runtime take; TensorRT 8.x rejects INT8 weight
+    initializers ("invalid weights type of Int8"), so `fxseg build` turns them into float + Q/DQ
+    there (fxseg_ros.runtime.trt_graph.int8_weights_as_float) and `fxseg check` reports them. reduce_range: 7-bit weights in [-64, 64], for x86
     CPUs without VNNI where ONNX Runtime's uint8 x int8 kernels add pairs of products in
     saturating int16 (see `fxseg_ros.quant.mac`); with 7-bit weights no pair can saturate.
     """

@@ -12,6 +12,9 @@ configuration files can be checked on a machine without ROS. The node turns ever
 import os
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from fxseg_ros.runtime import BACKENDS, ENGINE_SUFFIXES
+from fxseg_ros.runtime.metadata import PRECISIONS
+
 #: Parameter types, named as rclpy's `Parameter.Type` members.
 STRING, BOOL, INTEGER, DOUBLE, STRING_ARRAY = (
     'STRING', 'BOOL', 'INTEGER', 'DOUBLE', 'STRING_ARRAY')
@@ -30,11 +33,8 @@ class ParamSpec(NamedTuple):
     constraints: str = ''                       # the rules in words (ParameterDescriptor)
 
 
-BACKENDS = ('auto', 'tensorrt', 'onnxruntime')
-PRECISIONS = ('fp32', 'fp16', 'int8')
 INPUT_TYPES = ('raw', 'compressed')
 QOS_PROFILES = ('sensor_data', 'reliable')
-ENGINE_SUFFIXES = ('.engine', '.plan', '.trt')
 
 PARAMETERS: Tuple[ParamSpec, ...] = (
     # The model ---------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ engine metadata checks.
 
 `create_runner` picks the runner from the model file: `.onnx` (bare or deployment graph) runs on
 ONNX Runtime by default or, with backend='tensorrt', through an engine built from it;
-`.engine` / `.plan` files run on TensorRT. tensorrt, pycuda and onnxruntime are imported only
-when a runner of that kind is activated.
+`.engine` / `.plan` files run on TensorRT. tensorrt, cuda-python / pycuda and onnxruntime are
+imported only when a runner of that kind is activated.
 """
 
 
@@ -42,7 +42,7 @@ def create_runner(model, backend: str = 'auto', camera_hw: Tuple[int, int] = (72
     output: 'camera' or 'network' label resolution (see fxseg_ros.model.deploy).
     engine_options: ONNX Runtime: cache_dir, use_cache. TensorRT: engine_path, precision,
         build_if_missing, rebuild_on_mismatch, calibration_cache, workspace_mib, timing_cache,
-        dla_core, max_batch, cuda_graph, float_io, name (see TensorRtRunner).
+        dla_core, max_batch, cuda_graph, float_io, cuda_binding, name (see TensorRtRunner).
     Raises RunnerError for an unknown backend, a missing file or a mismatched combination.
     """
     if backend not in BACKENDS:

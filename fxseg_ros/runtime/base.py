@@ -72,6 +72,18 @@ class Runner(abc.ABC):
         frames: shape (N, H, W, 3), uint8, BGR, (H, W) == input_hw, C-contiguous.
         Returns shape (N, h, w), uint8 class IDs, (h, w) == output_hw.
         """
+        frames = self.check_frames(frames)
+        start = time.perf_counter()
+        labels = self.infer_impl(frames)
+        self.last_inference_ms = (time.perf_counter() - start) * 1e3
+        return labels
+
+    def check_frames(self, frames: np.ndarray) -> np.ndarray:
+        """
+        Validate a batch for this (active) runner; return it C-contiguous.
+
+        Raises RunnerError when inactive, ValueError naming what is wrong with the batch.
+        """
         if not self.is_active:
             raise RunnerError('runner %r is not active: use it as a context manager or call '
                               'activate() first' % self.name)
@@ -86,10 +98,7 @@ class Runner(abc.ABC):
         if self.max_batch is not None and frames.shape[0] > self.max_batch:
             raise ValueError('batch of %d exceeds %s max_batch=%d'
                              % (frames.shape[0], self.name, self.max_batch))
-        start = time.perf_counter()
-        labels = self.infer_impl(np.ascontiguousarray(frames))
-        self.last_inference_ms = (time.perf_counter() - start) * 1e3
-        return labels
+        return np.ascontiguousarray(frames)
 
     @abc.abstractmethod
     def activate_impl(self) -> None:

@@ -22,7 +22,7 @@ import json
 import os
 import shlex
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 #: Version of the metadata layout.
 SCHEMA_VERSION = 1
@@ -86,15 +86,21 @@ class Decision(NamedTuple):
     message: str
 
 
-def version_tuple(version: str) -> Tuple[int, ...]:
-    """'8.2.1.8' -> (8, 2, 1, 8); non-numeric parts end the tuple."""
+def version_tuple(version) -> Tuple[int, ...]:
+    """
+    Parse '8.2.1.8' -> (8, 2, 1, 8); a tuple passes through. Non-numeric parts end the tuple.
+
+    Raises ValueError for text without a leading number.
+    """
+    if isinstance(version, tuple):
+        return version
     out = []
     for part in str(version).split('.'):
         if not part.isdigit():
             break
         out.append(int(part))
     if not out:
-        raise ValueError('not a version: %r' % version)
+        raise ValueError('not a version: %r' % (version,))
     return tuple(out)
 
 
@@ -212,8 +218,8 @@ def compatibility_problems(meta: dict, platform: Platform,
                            platform.gpu_name))
     elif gpu.get('name') != platform.gpu_name:
         problems.append('built on a %s, this GPU is a %s (same compute capability, but '
-                        'TensorRT tunes engines per GPU model)' % (gpu.get('name'),
-                                                                    platform.gpu_name))
+                        'TensorRT tunes engines per GPU model)'
+                        % (gpu.get('name'), platform.gpu_name))
     for key, path, what in (('source_onnx', source_onnx, 'ONNX model'),
                             ('calibration_cache', calibration_cache, 'calibration cache')):
         record = meta.get(key)

@@ -31,6 +31,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from fxseg_ros.runtime.base import Runner, RunnerError
+from fxseg_ros.runtime.paths import default_cache_dir
 from fxseg_ros.runtime.session import CPU_PROVIDER, make_session
 
 LOG = logging.getLogger(__name__)
@@ -49,13 +50,21 @@ _GPU_HINT = ('CUDA and TensorRT execution providers come with the onnxruntime-gp
 ProviderSpec = Union[str, Tuple[str, dict]]
 
 
-def default_cache_dir() -> Path:
-    """Return the cache directory: $FXSEG_CACHE_DIR, else $XDG_CACHE_HOME/fxseg_ros."""
-    env = os.environ.get('FXSEG_CACHE_DIR')
-    if env:
-        return Path(env)
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return Path(base) / 'fxseg_ros'
+#: First ONNX Runtime whose CPU Resize handles channels-last (NHWC) float tensors: the NHWC
+#: bilinear path of microsoft/onnxruntime#10554 / #10824 (1.11); 1.10 (the last release for
+#: Python 3.6) resizes them as if they were NCHW. 1.12 to keep clear of #12019 (1.11.1).
+CHANNELS_LAST_RESIZE = (1, 12)
+
+
+def channels_last_resize_ok(version: Optional[str] = None) -> bool:
+    """Whether this ONNX Runtime may run the deployment graph's channels-last upscore."""
+    from fxseg_ros.runtime.metadata import version_tuple
+
+    if version is None:
+        import onnxruntime as ort
+
+        version = ort.__version__
+    return version_tuple(version)[:2] >= CHANNELS_LAST_RESIZE
 
 
 def normalize_providers(providers: Optional[Sequence[ProviderSpec]]) -> List[ProviderSpec]:
@@ -166,7 +175,8 @@ class OnnxRuntimeRunner(Runner):
 
         try:
             model = deploy.ensure_deployment_graph(self.model, camera_hw=self.camera_hw,
-                                                   output=self.output)
+                                                   output=self.output,
+                                                   channels_last=channels_last_resize_ok())
         except deploy.DeploymentGraphError as exc:
             raise RunnerError(str(exc)) from exc
         return model.SerializeToString()

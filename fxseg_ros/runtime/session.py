@@ -35,7 +35,7 @@ def _level(ort, name: str):
 
 def make_session(model, threads: int = 0, providers: Optional[Sequence] = None,
                  level: str = 'all', optimized_path: Optional[Union[str, os.PathLike]] = None,
-                 config: Optional[Dict[str, str]] = None):
+                 config: Optional[Dict[str, str]] = None, profile_prefix: Optional[str] = None):
     """
     Create an ONNX Runtime session.
 
@@ -44,6 +44,7 @@ def make_session(model, threads: int = 0, providers: Optional[Sequence] = None,
     onnxruntime takes them (names or (name, options) pairs; default the CPU provider).
     level: graph optimisation, one of LEVELS. optimized_path: where ONNX Runtime writes the
     graph after its optimisations. config: session config entries, e.g. EXACT_INT8_CONFIG.
+    profile_prefix: turn ONNX Runtime's profiler on, its JSON written under this prefix.
     Errors are ONNX Runtime's own; callers turn them into their messages.
     """
     import onnxruntime as ort
@@ -61,6 +62,9 @@ def make_session(model, threads: int = 0, providers: Optional[Sequence] = None,
         options.optimized_model_filepath = str(optimized_path)
     for key, value in (config or {}).items():
         options.add_session_config_entry(key, value)
+    if profile_prefix:
+        options.enable_profiling = True
+        options.profile_file_prefix = str(profile_prefix)
     if isinstance(model, (str, os.PathLike)):
         source = str(model)
     elif isinstance(model, (bytes, bytearray)):
