@@ -266,7 +266,8 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
         runner_name = 'segmentation_node: inference'
         ready_ns = probe.now_ns()
         before = probe.wait_for_diagnostics(
-            lambda a: diag_stamp_ns(a.header.stamp) > ready_ns and status_dict(a, runner_name), 5.0)
+            lambda a: diag_stamp_ns(a.header.stamp) > ready_ns and status_dict(a, runner_name),
+            5.0)
         before = (status_dict(before, runner_name) if before is not None else None) or {}
         sent = _publish_paced(probe, messages, rate_hz, warmup_s, duration_s, watch, progress)
         last = [s[-1] for s in sent if s]
