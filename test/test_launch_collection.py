@@ -22,6 +22,8 @@ import pytest
 TEST_DIR = Path(__file__).resolve().parent
 #: One collected test per line in `pytest --collect-only -q` output: path::name[...]
 NODE_ID = re.compile(r'^(test/[^:\s]+\.py)::\S')
+#: What makes a file a launch test for launch_testing.
+LAUNCH_DESCRIPTION = re.compile(r'^def generate_test_description\(', re.MULTILINE)
 
 
 def launch_plugin_names():
@@ -35,7 +37,7 @@ def launch_plugin_names():
 def launch_test_files():
     """Test files that launch_testing runs as launch tests (they describe a launch)."""
     return sorted('test/' + p.name for p in TEST_DIR.glob('test_launch_*.py')
-                  if 'def generate_test_description' in p.read_text())
+                  if LAUNCH_DESCRIPTION.search(p.read_text()))
 
 
 def collect(extra_args):

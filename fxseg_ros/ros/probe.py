@@ -41,8 +41,9 @@ def start_node(params_file: Optional[str] = None, params: Optional[Dict[str, obj
     Start `segmentation_node` as its own process (this Python, `-m fxseg_ros.ros.node`).
 
     params: name -> value, passed as `-p name:=value` (each value written by
-    `param_value_yaml`). log_file: an open file that receives stdout and stderr; None: both are
-    pipes (read them with `communicate`; a node that logs much blocks once a pipe is full).
+    `param_value_yaml`). The node logs to stderr unless `env` says otherwise. log_file: an open
+    file that receives stdout and stderr; None: both are pipes (read them with `communicate`; a
+    node that logs much blocks once a pipe is full).
     """
     cmd = [sys.executable, '-m', 'fxseg_ros.ros.node', '--ros-args', '--log-level', log_level]
     if params_file:
@@ -51,6 +52,9 @@ def start_node(params_file: Optional[str] = None, params: Optional[Dict[str, obj
         cmd += ['-p', '%s:=%s' % (name, param_value_yaml(value))]
     cmd += list(ros_args)
     full_env = dict(os.environ)
+    # ROS's default, stderr, whatever this process was given (a launch test run in this
+    # process by launch_testing's pytest plugin may have set RCUTILS_LOGGING_USE_STDOUT)
+    full_env['RCUTILS_LOGGING_USE_STDOUT'] = '0'
     full_env.update(env or {})
     full_env.setdefault('PYTHONUNBUFFERED', '1')
     if log_file is not None:
