@@ -19,25 +19,35 @@ setup(
         (os.path.join('share', package_name, 'config'), glob('config/*.yaml')),
         (os.path.join('share', package_name, 'engines'), ['engines/README.md']),
     ],
-    python_requires='>=3.8',
-    install_requires=[
-        'setuptools',
-        'numpy>=1.17',
-        'opencv-python-headless>=4.2',
-        'pyyaml>=5.1',
-        'onnx>=1.12',
-        'onnxruntime>=1.12',
-        'onnxconverter-common>=1.13',
-        'rosbags>=0.9.15',
-        'tqdm>=4.40',
-        'matplotlib>=3.1',
-    ],
+    # The node's runtime path runs on Python 3.6 (Jetson TX2, JetPack 4.6, Foxy); the
+    # workstation tools (fxseg train / quantize / eval, bags) need Python 3.8.
+    python_requires='>=3.6',
+    # As ros2/demos lifecycle_py: the executables that setuptools < 47.2 writes (Foxy's 45.2,
+    # Ubuntu 18.04's 39.0 on the TX2) resolve install_requires through pkg_resources at
+    # start-up and fail on OpenCV / NumPy from apt (python3-opencv has no pip metadata).
+    # package.xml lists the rosdep keys; the extras install the same with pip.
+    install_requires=['setuptools'],
     extras_require={
+        # segmentation_node on the CPU (TensorRT and pycuda come with JetPack / CUDA)
+        'runtime': [
+            'numpy>=1.17',
+            'opencv-python-headless>=4.2',
+            'pyyaml>=5.1',
+            'onnx>=1.10',
+            'onnxruntime>=1.10',
+            'tqdm>=4.40',
+        ],
+        # the fxseg workstation tools: quantization, bags, evaluation reports
+        'tools': [
+            'onnxconverter-common>=1.13',
+            'rosbags>=0.9.15; python_version >= "3.8"',
+            'matplotlib>=3.1',
+        ],
         'train': ['torch>=2.0'],
         'test': ['pytest>=6', 'onnxscript>=0.1', 'mcap-ros2-support>=0.5',
-                 'import-linter>=2.1'],
+                 'import-linter>=2.1', 'vermin>=1.6', 'colcon-common-extensions>=0.3'],
         'ros': ['ros-rclpy', 'ros-sensor-msgs', 'ros-std-msgs', 'ros-diagnostic-msgs',
-                'ros-rmw-fastrtps-cpp'],
+                'ros-rmw-fastrtps-cpp', 'ros-lifecycle-msgs'],
     },
     zip_safe=True,
     maintainer='fxseg_ros maintainers',

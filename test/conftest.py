@@ -8,6 +8,7 @@ frame sources, the numpy reference of the network's pre/post-processing, the iso
 every cache and output in the test's temporary folders, and the ROS domain of the run.
 """
 
+import logging
 import os
 from pathlib import Path
 
@@ -209,3 +210,17 @@ def frame_source(seed, camera, condition, count, size_wh, fps):
     """A `write_synthetic_bag` frame source of `smooth_frame`s (fast, JPEG-friendly)."""
     for i in range(count):
         yield smooth_frame(frame_seed(seed, camera, condition, i), size_wh)
+
+
+@pytest.fixture(autouse=True)
+def _package_loggers_propagate():
+    """
+    Let the package's log records reach pytest's caplog, also with the launch tools installed.
+
+    Importing `launch` (launch_testing's pytest plugin does) makes every logger created later a
+    LaunchLogger with propagate = False (ros2/launch launch/logging/__init__.py `reset`).
+    """
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.split('.')[0] == 'fxseg_ros' and isinstance(logger, logging.Logger):
+            logger.propagate = True
+    yield

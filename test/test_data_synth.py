@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Synthetic scene generator: determinism, frame/label consistency, classes, lighting."""
 
-from __future__ import annotations
-
 import cv2
 import numpy as np
 import pytest

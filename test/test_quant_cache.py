@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """TensorRT calibration cache: version numbers, hex scales, round trip."""
 
-from __future__ import annotations
-
 import struct
 
 import numpy as np

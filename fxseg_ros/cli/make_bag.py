@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from fxseg_ros.cli.argtypes import condition_list, positive_float, positive_int, size_wh
-from fxseg_ros.data.bag import BagSpec, STORAGES
+from fxseg_ros.data.bag import BAG_VERSIONS, BagSpec, DEFAULT_BAG_VERSION, STORAGES
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.sizes import SYNTH_MIN_SIDE
 
@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar='WxH', help='frame size (default: %dx%d)' % BagSpec.size_wh)
     parser.add_argument('--rate', type=positive_float, default=10.0,
                         help='frame rate of the recording in Hz (default: %(default)s)')
+    parser.add_argument('--bag-version', type=int, choices=BAG_VERSIONS,
+                        default=DEFAULT_BAG_VERSION,
+                        help='rosbag2 metadata version: 8 is read by ros2 bag of Humble, Jazzy '
+                             'and Kilted, 9 by Jazzy and later only (default: %(default)s; '
+                             "Humble's ros2 bag reads mcap only with "
+                             'ros-humble-rosbag2-storage-mcap, sqlite3 always)')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,10 +58,11 @@ def run(args: argparse.Namespace) -> int:
     spec = BagSpec(storage=args.storage, compressed=args.compressed, cameras=args.cameras,
                    frames_per_condition=args.frames_per_condition,
                    conditions=tuple(args.conditions), seed=args.seed, size_wh=tuple(args.size),
-                   rate_hz=args.rate, jpeg_quality=args.jpeg_quality)
+                   rate_hz=args.rate, jpeg_quality=args.jpeg_quality,
+                   version=args.bag_version)
     summary = write_synthetic_bag(args.out, spec, progress=True)
-    print('wrote %s (%s, %d frames per camera, %.1f MB)'
-          % (summary.path, summary.storage, summary.frames_per_camera,
+    print('wrote %s (%s, rosbag2 version %d, %d frames per camera, %.1f MB)'
+          % (summary.path, summary.storage, args.bag_version, summary.frames_per_camera,
              summary.size_bytes / 1e6))
     for topic, (msgtype, count) in sorted(summary.topics.items()):
         print('  %-40s %-32s %d' % (topic, msgtype, count))

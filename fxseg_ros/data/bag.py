@@ -3,9 +3,10 @@
 """
 Recorded drives as rosbag2 files, written and read with `rosbags` (no ROS installation needed).
 
-Layout of a bag written here: rosbag2 format version 9 (what `ros2 bag` of Jazzy and later
-writes) in the MCAP or sqlite3 storage, with the message definitions and type hashes of the ROS 2
-message packages, so `ros2 bag play` replays it as recorded:
+Layout of a bag written here: rosbag2 metadata version 8 by default (read by `ros2 bag` of
+Humble, Jazzy and Kilted) or 9 (Jazzy and later; see BAG_VERSIONS), in the MCAP or sqlite3
+storage, with the message definitions and type hashes of the ROS 2 message packages, so
+`ros2 bag play` replays it as recorded:
 
 - `<camera>/image_raw`: `sensor_msgs/msg/Image`, encoding `bgr8`; or, when compressed,
   `<camera>/image_raw/compressed`: `sensor_msgs/msg/CompressedImage`, format `jpeg`
@@ -45,6 +46,17 @@ CONDITION_TOPIC = '/fxseg/condition'
 #: First stamp of a written bag: 2026-01-01T00:00:00Z, so stamps look like a real drive.
 DEFAULT_START_NS = 1767225600 * NS_PER_S
 STORAGES = ('mcap', 'sqlite3')
+#: rosbag2 metadata versions written here (rosbags writes 8 and 9). Humble's rosbag2 decodes any
+#: version but reads `offered_qos_profiles` as one YAML string, which version 9 turned into a
+#: list of mappings: Humble fails on a version-9 bag ("Exception on parsing info file") and
+#: reads a version-8 one (github:ros2/rosbag2 humble rosbag2_storage/src/rosbag2_storage/
+#: metadata_io.cpp, convert<TopicMetadata>::decode); Jazzy and rolling (Kilted) read 5 to 9
+#: (jazzy and rolling rosbag2_storage/include/rosbag2_storage/yaml.hpp). Humble's default
+#: storage plugin is sqlite3; MCAP needs ros-humble-rosbag2-storage-mcap there
+#: (humble rosbag2/package.xml, rosbag2_storage/src/rosbag2_storage/default_storage_id.cpp).
+BAG_VERSIONS = (8, 9)
+#: The version every supported distro's `ros2 bag play` reads.
+DEFAULT_BAG_VERSION = 8
 #: Suffixes of topics that carry label images rather than camera frames.
 NON_CAMERA_SUFFIXES = ('/labels', '/mask', '/segmentation/mask', '/segmentation/color')
 
@@ -109,11 +121,13 @@ class BagWriter:
     """
 
     def __init__(self, path, storage: str = 'mcap', jpeg_quality: int = 90,
-                 version: int = 9):
+                 version: int = DEFAULT_BAG_VERSION):
         from rosbags.rosbag2 import StoragePlugin, Writer
 
         if storage not in STORAGES:
             raise ValueError('storage must be one of %s, got %r' % (STORAGES, storage))
+        if version not in BAG_VERSIONS:
+            raise ValueError('rosbag2 version must be one of %s, got %r' % (BAG_VERSIONS, version))
         self.path = Path(path)
         if self.path.exists():
             raise BagError('%s exists already; choose a new bag path' % self.path)
@@ -264,6 +278,7 @@ class BagSpec:
     rate_hz: float = 10.0
     jpeg_quality: int = 90
     start_ns: int = DEFAULT_START_NS
+    version: int = DEFAULT_BAG_VERSION
 
 
 @dataclass
@@ -315,7 +330,8 @@ def write_synthetic_bag(path, spec: Optional[BagSpec] = None, progress: bool = F
         from tqdm import tqdm
         bar = tqdm(total=total, unit='frame', desc='make-bag', dynamic_ncols=True)
     try:
-        with BagWriter(path, storage=spec.storage, jpeg_quality=spec.jpeg_quality) as bag:
+        with BagWriter(path, storage=spec.storage, jpeg_quality=spec.jpeg_quality,
+                       version=spec.version) as bag:
             bag.set_custom_data('fxseg.conditions', ','.join(spec.conditions))
             bag.set_custom_data('fxseg.seed', str(spec.seed))
             image_topics = [bag.add_camera(ns, compressed=spec.compressed) for ns in namespaces]

@@ -102,20 +102,6 @@ def default_params_file() -> Optional[Path]:
     return next((p for p in candidates if p.is_file()), None)
 
 
-def _yaml_value(v) -> str:
-    import json
-
-    return json.dumps(v)  # JSON scalars and lists are valid YAML flow values
-
-
-def write_override_params(path: Path, values: Dict[str, object]) -> Path:
-    """A ROS parameter file applying `values` to any node name."""
-    lines = ['/**:', '  ros__parameters:']
-    lines += ['    %s: %s' % (k, _yaml_value(v)) for k, v in values.items()]
-    path.write_text('\n'.join(lines) + '\n')
-    return path
-
-
 class NodeProcess:
     """`segmentation_node` in a child process, stopped with SIGINT like `ros2 launch` does."""
 
@@ -252,6 +238,7 @@ def run_live(options: LiveOptions) -> Dict[str, object]:
     """
     from fxseg_ros.data.bag import CONDITION_TOPIC, camera_namespace_of
     from fxseg_ros.data.bag_reader import BagFrameReader
+    from fxseg_ros.ros.probe import write_params_file
 
     reader = BagFrameReader(options.bag, image_topic=options.image_topic,
                             label_topic=options.label_topic,
@@ -282,7 +269,7 @@ def run_live(options: LiveOptions) -> Dict[str, object]:
             base = Path(options.params_file) if options.params_file else default_params_file()
             overrides = _node_overrides(options, reader, frame_hw)
             files = ([base] if base else []) + [
-                write_override_params(tmp / 'overrides.yaml', overrides)]
+                write_params_file(tmp / 'overrides.yaml', overrides)]
             log_path = Path(options.log_path) if options.log_path else tmp / 'node.log'
             node_proc = NodeProcess(files, log_path, env=env)
         session = _LiveSession(options, reader, image_topic, mask_topic, node_proc, transport)

@@ -15,10 +15,12 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import rclpy
+import yaml
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.context import Context
@@ -39,17 +41,21 @@ def start_node(params_file: Optional[str] = None, params: Optional[Dict[str, obj
     """
     Start `segmentation_node` as its own process (this Python, `-m fxseg_ros.ros.node`).
 
-    params: name -> value, passed as `-p name:=value` (lists in YAML flow style).
-    log_file: an open file that receives stdout and stderr; None: both are pipes (read them
-    with `communicate`; a node that logs much blocks once a pipe is full).
+    params: name -> value, passed as `-p name:=value` (each value written by
+    `param_value_yaml`). The node logs to stderr unless `env` says otherwise. log_file: an open
+    file that receives stdout and stderr; None: both are pipes (read them with `communicate`; a
+    node that logs much blocks once a pipe is full).
     """
     cmd = [sys.executable, '-m', 'fxseg_ros.ros.node', '--ros-args', '--log-level', log_level]
     if params_file:
         cmd += ['--params-file', str(params_file)]
     for name, value in (params or {}).items():
-        cmd += ['-p', '%s:=%s' % (name, _yaml_value(value))]
+        cmd += ['-p', '%s:=%s' % (name, param_value_yaml(value))]
     cmd += list(ros_args)
     full_env = dict(os.environ)
+    # ROS's default, stderr, whatever this process was given (a launch test run in this
+    # process by launch_testing's pytest plugin may have set RCUTILS_LOGGING_USE_STDOUT)
+    full_env['RCUTILS_LOGGING_USE_STDOUT'] = '0'
     full_env.update(env or {})
     full_env.setdefault('PYTHONUNBUFFERED', '1')
     if log_file is not None:
@@ -58,14 +64,47 @@ def start_node(params_file: Optional[str] = None, params: Optional[Dict[str, obj
                             universal_newlines=True)
 
 
-def _yaml_value(value) -> str:
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (list, tuple)):
-        return '[%s]' % ', '.join("'%s'" % v if isinstance(v, str) else str(v) for v in value)
-    if isinstance(value, str):
-        return "'%s'" % value  # a string, even when it reads like a number or a bool
-    return repr(value)
+class _ParamDumper(yaml.SafeDumper):
+    """
+    YAML for rcl's parameter parser: every string quoted.
+
+    rcl types an unquoted scalar itself (`on` is a bool, `1e5` a double) where PyYAML would
+    leave it plain, so a string value is only safe quoted (rcl_yaml_param_parser parse.c).
+    """
+
+
+def _quoted_str(dumper, data):
+    return dumper.represent_scalar('tag:yaml.org,2002:str', data, style="'")
+
+
+_ParamDumper.add_representer(str, _quoted_str)
+_ParamDumper.add_representer(tuple, yaml.SafeDumper.represent_list)
+
+
+def _dump(value, flow: bool) -> str:
+    text = yaml.dump(value, Dumper=_ParamDumper, default_flow_style=flow, sort_keys=False,
+                     width=1 << 30)
+    if text.endswith('\n...\n'):  # the end marker yaml.dump writes after a bare scalar
+        text = text[:-len('...\n')]
+    return text.strip() if flow else text
+
+
+def param_value_yaml(value) -> str:
+    """A parameter value as the one-line YAML that rcl reads after `-p name:=`."""
+    return _dump(value, flow=True)
+
+
+def write_params_file(path, values: Dict[str, object], node_name: str = '/**') -> Path:
+    """
+    Write a ROS parameter file that sets `values` on `node_name` (`/**`: any node).
+
+    Written to a temporary name and renamed, so a node never reads half a file.
+    """
+    path = Path(path)
+    partial = path.with_name('.%s.partial' % path.name)
+    partial.write_text(_dump({node_name: {'ros__parameters': dict(values)}}, flow=False))
+    os.replace(str(partial), str(path))
+    return path
 
 
 def to_stamp(ns: int) -> Time:
