@@ -138,10 +138,9 @@ def test_engine_locations_and_tensorrt_missing(tmp_path, tiny_net):
         ({'engine': str(a_file / 'x.engine')}, {}, ["parameter 'engine'"], None),
         ({'engine_dir': str(new_dir)}, {}, [NO_TENSORRT], new_dir),
         ({}, {'ROS_HOME': str(ros_home)}, [NO_TENSORRT], ros_home / 'fxseg_ros' / 'engines'),
+        # the INT8 calibration cache is checked where TensorRT could build (unit test below)
         ({'engine_dir': str(new_dir), 'precision': 'int8', 'engine': 'i8.engine',
-          'calibration_cache': 'calibration.cache'}, {},
-         ["parameter 'calibration_cache'", str(new_dir / 'calibration.cache'), 'fxseg calibrate'],
-         None),
+          'calibration_cache': 'calibration.cache'}, {}, [NO_TENSORRT], new_dir),
         ({'build_only': True, 'engine_dir': str(tmp_path / 'b')}, {}, [NO_TENSORRT], None),
     ]
     processes = []
@@ -155,3 +154,31 @@ def test_engine_locations_and_tensorrt_missing(tmp_path, tiny_net):
         if folder is not None:
             assert folder.is_dir()
     assert not any(tmp_path.glob('**/*.engine'))
+
+
+@pytest.mark.parametrize('with_tensorrt, engine_exists, cache_exists, problem', [
+    (True, False, False, "parameter 'calibration_cache'"),
+    (True, False, True, None),
+    (True, True, False, None),  # the engine is there: nothing is built, no cache needed
+    (False, False, False, None),  # no TensorRT: the runner's line about it comes first
+])
+def test_int8_calibration_cache_is_needed_only_to_build(tmp_path, with_tensorrt, engine_exists,
+                                                        cache_exists, problem):
+    from fxseg_ros.ros import params as P
+    from fxseg_ros.ros.camera_io import StartupError
+    from fxseg_ros.ros.inference import check_engine_files
+
+    cfg = P.validate({'backend': 'tensorrt', 'precision': 'int8', 'engine': 'i8.engine',
+                      'engine_dir': str(tmp_path), 'calibration_cache': 'calibration.cache'})
+    paths = P.engine_paths(cfg, 'demo.onnx')
+    if engine_exists:
+        (tmp_path / 'i8.engine').write_bytes(b'engine')
+    if cache_exists:
+        (tmp_path / 'calibration.cache').write_text('TRT-8201-EntropyCalibration2\n')
+    if problem is None:
+        check_engine_files(cfg, paths, with_tensorrt)
+        return
+    with pytest.raises(StartupError) as info:
+        check_engine_files(cfg, paths, with_tensorrt)
+    assert str(info.value).startswith(problem)
+    assert str(tmp_path / 'calibration.cache') in str(info.value)

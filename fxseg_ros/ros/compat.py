@@ -212,13 +212,19 @@ def try_shutdown() -> None:
 # lifecycle_msgs services change_state, get_state, ...; TransitionCallbackReturn from the
 # pybind11 module). Foxy has no rclpy.lifecycle: there the node runs the same transitions
 # itself, without the services (_SelfManagedNode below).
+#: Why rclpy.lifecycle could not be used although this rclpy has it (lifecycle_msgs missing).
+LIFECYCLE_PROBLEM = None
 try:
     from rclpy.lifecycle import LifecycleNode as _LifecycleNode
     from rclpy.lifecycle import TransitionCallbackReturn
     HAS_LIFECYCLE = True
-except ImportError:
+except ImportError as exc:
     _LifecycleNode = None
     HAS_LIFECYCLE = False
+    if getattr(exc, 'name', None) not in ('rclpy.lifecycle', None):
+        LIFECYCLE_PROBLEM = ('rclpy.lifecycle needs %s (%s); install the lifecycle messages '
+                             '(rosdep key lifecycle_msgs, pip ros-lifecycle-msgs)'
+                             % (exc.name, exc))
 
     class TransitionCallbackReturn(enum.Enum):
         """The results a transition callback returns (as rclpy.lifecycle's)."""

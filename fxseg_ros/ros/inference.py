@@ -51,18 +51,28 @@ def check_writable_dir(path: str, parameter: str) -> None:
                            % (parameter, path, exc.strerror or exc, parameter)) from None
 
 
-def check_engine_files(cfg: Dict[str, object], paths: P.EnginePaths) -> None:
+def tensorrt_available() -> bool:
+    """Whether the TensorRT Python bindings can be imported (without importing them)."""
+    import importlib.util
+
+    return importlib.util.find_spec('tensorrt') is not None
+
+
+def check_engine_files(cfg: Dict[str, object], paths: P.EnginePaths,
+                       with_tensorrt: bool) -> None:
     """
     Before TensorRT is touched: an engine that will be built needs a folder this user can write.
 
     Only when the engine is missing and build_if_missing is set: an existing engine is loaded
-    from wherever it is (a rebuild after an upgrade reports a failed write itself).
+    from wherever it is (a rebuild after an upgrade reports a failed write itself). The INT8
+    calibration cache is checked only where TensorRT is there to build with (elsewhere the
+    runner's line that TensorRT is missing comes first).
     """
     if os.path.isfile(paths.engine) or not cfg['build_if_missing']:
         return  # loaded, or the runner reports the missing engine and how to build it
     folder = os.path.dirname(paths.engine)
     check_writable_dir(folder, 'engine_dir' if folder == paths.engine_dir else 'engine')
-    if (cfg['precision'] == 'int8' and paths.calibration_cache
+    if (with_tensorrt and cfg['precision'] == 'int8' and paths.calibration_cache
             and not os.path.isfile(paths.calibration_cache)):
         raise StartupError("parameter 'calibration_cache': %s does not exist, and the INT8 "
                            'engine %s must be built from it; create it with fxseg calibrate '
@@ -98,7 +108,7 @@ def open_runner(cfg: Dict[str, object], labels, camera_count: int):
     paths = P.engine_paths(dict(cfg, backend='tensorrt' if tensorrt else cfg['backend']), model)
     description = paths.engine if tensorrt else model
     if tensorrt:
-        check_engine_files(cfg, paths)
+        check_engine_files(cfg, paths, tensorrt_available())
     if os.path.isfile(model):
         check_classes(model, labels, cfg['labels_file'])
     runner = None

@@ -113,6 +113,9 @@ class SegmentationNode(compat.ManagedNode):
         self._watch_timer = None
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.get_logger().debug('rclpy differences: %s' % compat.summary())
+        if compat.LIFECYCLE_PROBLEM:
+            self.get_logger().warning('no lifecycle services: %s; the node takes its '
+                                      'transitions itself' % compat.LIFECYCLE_PROBLEM)
 
     # Parameters ---------------------------------------------------------------------------------
     def _declare_parameters(self) -> Dict[str, object]:
@@ -140,7 +143,7 @@ class SegmentationNode(compat.ManagedNode):
         values = {}
         overrides = getattr(self, '_parameter_overrides', {})
         for spec in P.PARAMETERS:
-            param = self.get_parameter(spec.name)
+            param = self.get_parameter_or(spec.name)
             if param.type_ == Parameter.Type.NOT_SET:
                 # an empty list from YAML or -p arrives untyped: the parameter stays unset
                 values[spec.name] = [] if spec.name in overrides else list(spec.default)
