@@ -71,7 +71,7 @@ def camera_topics(text):
     except yaml.YAMLError as exc:
         problem = str(getattr(exc, 'problem', None) or exc).strip()
         raise LaunchArgumentError(
-            "launch argument camera_topics: %r is not a YAML list (%s); write "
+            'launch argument camera_topics: %r is not a YAML list (%s); write '
             "camera_topics:='[/cam_front/image_raw, /cam_left/image_raw]'" % (text, problem)) \
             from None
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
@@ -174,16 +174,16 @@ def launch_arguments(fixed_platform=None):
         DeclareLaunchArgument(
             'camera_topics', default_value='',
             description='Image topics, e.g. "[/cam_front/image_raw, /cam_left/image_raw]"; '
-                        'empty: the config\'s camera_topics'),
+                        "empty: the config's camera_topics"),
         DeclareLaunchArgument(
-            'model', default_value='', description='ONNX model; empty: the config\'s'),
+            'model', default_value='', description="ONNX model; empty: the config's"),
         DeclareLaunchArgument(
             'engine', default_value='',
             description='TensorRT engine (a name is looked up in engine_dir); empty: the '
-                        'config\'s'),
+                        "config's"),
         DeclareLaunchArgument(
             'engine_dir', default_value='',
-            description='Folder of the TensorRT engines; empty: the config\'s, else '
+            description="Folder of the TensorRT engines; empty: the config's, else "
                         '$ROS_HOME/fxseg_ros/engines (ROS_HOME defaults to ~/.ros)'),
         DeclareLaunchArgument(
             'params_file', default_value='',

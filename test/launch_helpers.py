@@ -65,7 +65,7 @@ def parametrize(name: str, values):
 
 
 def include(launch_file: str, arguments):
-    """IncludeLaunchDescription of one of the package's launch files with these arguments."""
+    """Include one of the package's launch files with these arguments."""
     from launch.actions import IncludeLaunchDescription
     from launch.launch_description_sources import PythonLaunchDescriptionSource
 

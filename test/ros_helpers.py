@@ -30,7 +30,7 @@ WAIT_S = 20.0
 # so that fxseg_ros.ros.compat takes its branch for an older rclpy. rclpy itself is imported
 # first (its own modules keep what they imported); rclpy.qos_event and rclpy.lifecycle are
 # imported before rclpy.event_handler is hidden because on Iron and later they import it.
-_PRELUDE = r'''
+_PRELUDE = r"""
 import importlib.abc, json, sys, warnings
 hide_modules, hide_names, argv = json.loads(sys.argv[1])
 import importlib
@@ -55,7 +55,7 @@ print('COMPAT ' + json.dumps(compat.summary()), file=sys.stderr, flush=True)
 sys.argv = ['segmentation_node'] + argv
 from fxseg_ros.ros.node import main
 sys.exit(main())
-'''
+"""
 
 
 def yaml_value(value) -> str:

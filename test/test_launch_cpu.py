@@ -104,4 +104,3 @@ class TestShutdown(unittest.TestCase):
 
     def test_no_traceback(self, proc_output):
         assert_no_traceback(self, proc_output)
-

@@ -202,10 +202,9 @@ def test_launch_file_helpers_when_launch_is_installed():
     pytest.importorskip('launch.actions', reason='the ros2 launch tools are not installed here')
     pytest.importorskip('launch_ros.actions', reason='launch_ros is not installed here')
     module = _load_launch_file('segmentation.launch.py')
-    assert module.camera_topics('[/a/image_raw, /b/image_raw]') == ['/a/image_raw',
-                                                                     '/b/image_raw']
-    assert module.camera_topics('/a/image_raw, /b/image_raw') == ['/a/image_raw',
-                                                                   '/b/image_raw']
+    both = ['/a/image_raw', '/b/image_raw']
+    assert module.camera_topics('[/a/image_raw, /b/image_raw]') == both
+    assert module.camera_topics('/a/image_raw, /b/image_raw') == both
     for bad in ('[/a/image_raw', '[1, 2]', '[{a: b}]'):
         with pytest.raises(module.LaunchArgumentError) as info:
             module.camera_topics(bad)

@@ -80,7 +80,7 @@ def test_event_callbacks_keep_only_what_this_rclpy_knows():
 
 # The fallback converter against rclpy's own function (both in one process: rclpy's is taken
 # away from the module only after a reference to it is kept)
-_CONVERTER_CHECK = r'''
+_CONVERTER_CHECK = r"""
 import json, sys
 import rclpy.parameter as rp
 from rclpy.parameter import Parameter
@@ -94,7 +94,7 @@ for value in values:
     message = Parameter('p', value=value).get_parameter_value()
     out.append([repr(compat.parameter_value_to_python(message)), repr(reference(message))])
 print(json.dumps(out))
-'''
+"""
 
 
 def test_foxy_parameter_value_conversion_matches_rclpy():
@@ -182,3 +182,69 @@ LIFECYCLE_SERVICES = ('change_state', 'get_state', 'get_available_states',
 def _has_service(probe, node: str, leaf: str) -> bool:
     names = probe.node.get_service_names_and_types_by_node(node, '/')
     return any(name == '/%s/%s' % (node, leaf) for name, _ in names)
+
+
+def test_foxy_self_managed_node_runs_the_lifecycle_state_machine():
+    """The transitions of design.ros2.org/articles/node_lifecycle.html, without rclpy.lifecycle."""
+    context = Context()
+    rclpy.init(context=context)
+
+    class Recorder(compat._SelfManagedNode):
+        def __init__(self):
+            super().__init__('self_managed', context=context)
+            self.calls = []
+            self.results = {}
+
+        def _callback(self, name, state):
+            self.calls.append((name, state))
+            result = self.results.get(name, compat.TransitionCallbackReturn.SUCCESS)
+            if result == 'raise':
+                raise RuntimeError('configure broke')
+            return result
+
+        def on_configure(self, state):
+            return self._callback('configure', state)
+
+        def on_activate(self, state):
+            return self._callback('activate', state)
+
+        def on_deactivate(self, state):
+            return self._callback('deactivate', state)
+
+        def on_cleanup(self, state):
+            return self._callback('cleanup', state)
+
+        def on_shutdown(self, state):
+            return self._callback('shutdown', state)
+
+        def on_error(self, state):
+            return self._callback('error', state)
+
+    node = Recorder()
+    success = compat.TransitionCallbackReturn.SUCCESS
+    try:
+        node.results['configure'] = compat.TransitionCallbackReturn.FAILURE
+        assert node.trigger_configure() == compat.TransitionCallbackReturn.FAILURE
+        assert node._self_managed_state == 'unconfigured'
+        node.results['configure'] = 'raise'  # an exception is an ERROR: on_error, unconfigured
+        assert node.trigger_configure() == compat.TransitionCallbackReturn.ERROR
+        assert node._self_managed_state == 'unconfigured'
+        del node.results['configure']
+        with pytest.raises(RuntimeError, match='not possible from state unconfigured'):
+            node.trigger_activate()
+        for trigger, state in ((node.trigger_configure, 'inactive'),
+                               (node.trigger_activate, 'active'),
+                               (node.trigger_deactivate, 'inactive'),
+                               (node.trigger_cleanup, 'unconfigured'),
+                               (node.trigger_configure, 'inactive'),
+                               (node.trigger_activate, 'active'),
+                               (node.trigger_shutdown, 'finalized')):
+            assert trigger() == success
+            assert node._self_managed_state == state
+        assert [c for c, _ in node.calls] == [
+            'configure', 'configure', 'error', 'configure', 'activate', 'deactivate', 'cleanup',
+            'configure', 'activate', 'shutdown']
+        assert node.calls[-1] == ('shutdown', 'active')  # each callback gets the state left
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)

@@ -1,9 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-`ros2 launch` on the package's launch files, as a user types it: bad arguments, --show-args,
-Ctrl-C to the whole process group.
+`ros2 launch` on the package's launch files, as a user types it.
 
+Bad arguments, --show-args, Ctrl-C to the whole process group.
 Runs the real `ros2` command (the ros2launch package) on the launch files of this tree; skipped
 with the reason where it is missing.
 """

@@ -389,8 +389,8 @@ def test_bad_frame_is_counted_and_the_next_is_segmented(node, reference, scenes,
     assert kind in node.log()  # the first rejection of a kind is logged
 
 
-def test_burst_of_bad_messages_is_counted_one_by_one_and_logged_throttled(node, reference,
-                                                                           scenes):
+def test_burst_of_bad_messages_is_counted_one_by_one_and_logged_throttled(
+        node, reference, scenes):
     before, _ = node.status(0)
     log_before = len(node.log())
     bad = _bad(node.probe, 'truncated')
@@ -523,6 +523,10 @@ def test_bad_parameters_stop_startup_with_one_line(tmp_path):
         else:
             cmd = H.node_command(H.CONFIG, params, raw_params=raw)
         processes.append((H.NodeProcess(cmd, tmp_path / ('%d.log' % i)), words))
+    malformed = tmp_path / 'malformed.yaml'
+    malformed.write_text('/**:\n  ros__parameters: [threads: 1\n')
+    processes.append((H.NodeProcess(H.node_command(malformed), tmp_path / 'malformed.log'),
+                      str(malformed)))
     for process, words in processes:
         assert process.wait() == 2, (words, process.log())
         H.assert_one_fatal_line(process.log(), 'cannot start', words)

@@ -37,6 +37,7 @@ def model_class_count(model) -> Optional[int]:
         return None
     return int(dims[1].dim_value)
 
+
 def class_count_problem(model_classes: Optional[int], label_names: Sequence[str],
                         model_name: str, labels_name: str) -> Optional[str]:
     """

@@ -147,7 +147,7 @@ def dropped_override_problem(argv: Sequence[str], values, node_name: str) -> Opt
         got = values[name]
         if type(wanted) is type(got) and wanted != got:
             return ("parameter '%s': -p %s:=%s did not reach the node (it has %r); rcl drops a "
-                    '-p value whose type differs from the parameter file\'s for the same key '
+                    "-p value whose type differs from the parameter file's for the same key "
                     '(an empty list has no type): set it in the parameter file instead'
                     % (name, name, text, got))
     return None

@@ -43,7 +43,7 @@ class StartupError(RuntimeError):
 
 
 def subscription_qos(name: str, depth: int) -> QoSProfile:
-    """QoS of the camera subscriptions: 'sensor_data' (best effort) or 'reliable'."""
+    """Return the QoS of the camera subscriptions: 'sensor_data' (best effort) or 'reliable'."""
     if name == 'sensor_data':
         qos = QoSProfile(depth=depth)
         qos.reliability = qos_profile_sensor_data.reliability
@@ -158,8 +158,8 @@ class CameraIO:
         def on_incompatible(info):
             policy = qos_policy_name_from_kind(info.last_policy_kind)
             hint = (" (the camera publishes best effort: set the node's parameter "
-                    "qos:=sensor_data)" if policy == 'RELIABILITY' else '')
-            logger.error('%s: a publisher offers QoS incompatible with this node\'s, no frames '
+                    'qos:=sensor_data)' if policy == 'RELIABILITY' else '')
+            logger.error("%s: a publisher offers QoS incompatible with this node's, no frames "
                          'will arrive from it; policy %s%s' % (cam.topic, policy, hint))
 
         # messages the middleware lost before they reached the node (best effort gaps), and

@@ -56,7 +56,7 @@ HAS_MESSAGE_LOST_EVENT = 'message_lost' in _EVENT_KEYWORDS
 
 def subscription_event_callbacks(**callbacks) -> SubscriptionEventCallbacks:
     """
-    SubscriptionEventCallbacks with those of `callbacks` this rclpy knows; the rest is dropped.
+    Build SubscriptionEventCallbacks of those `callbacks` this rclpy knows; drop the rest.
 
     callbacks: e.g. incompatible_qos=f, message_lost=g, matched=h (None values are dropped).
     """
@@ -308,4 +308,3 @@ def summary() -> Dict[str, object]:
             'typed_declaration': TYPED_DECLARATION,
             'signal_handler_options': HAS_SIGNAL_HANDLER_OPTIONS,
             'lifecycle': HAS_LIFECYCLE}
-

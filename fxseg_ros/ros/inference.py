@@ -1,9 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The segmentation node's inference side: opening the runner (loading or building the engine) and
-the worker thread.
+The segmentation node's inference side: opening the runner, and the worker thread.
 
+Opening the runner loads the engine or builds it (minutes on a Jetson).
 The worker takes every fresh frame (camera_io's slots), converts them, runs one batched
 inference for all cameras and publishes. A slow model therefore never builds a queue.
 """

@@ -68,7 +68,7 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'ONNX Runtime intra-op threads; 0: one per core.', range=(0, 256)),
     ParamSpec('camera_width', INTEGER, 1280,
               'Frame width the deployment graph is built for; frames of another size are resized '
-              'on the host, masks come back at each frame\'s own size.', range=(16, 16384)),
+              "on the host, masks come back at each frame's own size.", range=(16, 16384)),
     ParamSpec('camera_height', INTEGER, 720,
               'Frame height the deployment graph is built for.', range=(16, 16384)),
     ParamSpec('max_batch', INTEGER, 0,
@@ -76,7 +76,7 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'one call. A TensorRT engine also limits it to the batch it was built for.',
               range=(0, 64)),
     ParamSpec('batch_wait_ms', DOUBLE, 0.0,
-              'After the first fresh frame, wait up to this long for the other cameras\' frames '
+              "After the first fresh frame, wait up to this long for the other cameras' frames "
               'so that they go into one batch (cameras triggered together); 0: no waiting.',
               read_only=False, range=(0.0, 1000.0)),
     # Engine building (TensorRT) -----------------------------------------------------------------
@@ -108,7 +108,7 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'engines ahead of time.'),
     # Inputs ---------------------------------------------------------------------------------
     ParamSpec('camera_topics', STRING_ARRAY, ['camera/image_raw'],
-              'Image topics, one per camera (relative names resolve in the node\'s namespace). '
+              "Image topics, one per camera (relative names resolve in the node's namespace). "
               'Outputs go to the namespace of each topic: /cam_front/image_raw gives '
               '/cam_front/segmentation/mask (for compressed input a trailing /compressed is '
               'dropped first).',
@@ -126,7 +126,7 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'History depth of subscriptions and publishers (the node keeps only the newest '
               'frame per camera anyway).', range=(1, 100)),
     ParamSpec('max_stamp_age_s', DOUBLE, 5.0,
-              'Reject frames whose header stamp is older than this (seconds before the node\'s '
+              "Reject frames whose header stamp is older than this (seconds before the node's "
               'clock; with use_sim_time the bag clock); 0: accept any age.',
               read_only=False, range=(0.0, 1e6)),
     ParamSpec('max_stamp_future_s', DOUBLE, 1.0,
