@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / 'config' / 'cpu.yaml'
 #: The longest a node may take to start or answer here (2 busy cores)
-START_S = 60.0
+START_S = 120.0
 WAIT_S = 20.0
 
 # A Python prelude that makes rclpy modules (or names in them) unimportable in the node process,

@@ -38,7 +38,7 @@ except ImportError as exc:  # skipped inside the tests, with the reason
 pytestmark = pytest.mark.ros
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope='module')
 def _needs_ros():
     if ROS_MISSING:
         pytest.skip(ROS_MISSING)

@@ -34,7 +34,7 @@ HAS_TENSORRT = importlib.util.find_spec('tensorrt') is not None
 NO_TENSORRT = 'cannot load the model: the TensorRT Python bindings are not installed'
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope='module')
 def _needs_ros():
     if ROS_MISSING:
         pytest.skip(ROS_MISSING)

@@ -47,7 +47,7 @@ DEPTH = 64
 BURST = 50
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope='module')
 def _needs_ros():
     if ROS_MISSING:
         pytest.skip(ROS_MISSING)

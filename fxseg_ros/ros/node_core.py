@@ -36,7 +36,7 @@ from fxseg_ros.ros.camera_io import CameraIO, StartupError
 from fxseg_ros.ros.diagnostics import status_level, status_values
 from fxseg_ros.ros.inference import BatchStats, Worker, close_runner, open_runner
 from fxseg_ros.ros.label_table import load_label_table
-from fxseg_ros.ros.transport import describe_transport, transport_warning
+from fxseg_ros.ros.transport import describe_transport, speed_hint, transport_warning
 
 NODE_NAME = 'segmentation_node'
 SUCCESS = compat.TransitionCallbackReturn.SUCCESS
@@ -238,6 +238,9 @@ class SegmentationNode(compat.ManagedNode):
         warning = transport_warning()
         if warning:
             self.get_logger().warning(warning)
+        hint = speed_hint()
+        if hint:
+            self.get_logger().info(hint)
         return SUCCESS
 
     def _wake_worker(self) -> None:

@@ -13,14 +13,17 @@ starts):
   RViz, rosbag2). Frames above the shared-memory segment travel as UDP fragments.
 - `shm`: the XML profile config/fastdds_large_images.xml (UDPv4 + shared memory with 32 MiB
   segments). Talks to `default` processes in both directions; frames that a `shm` process
-  publishes go through shared memory in one piece, so the camera driver is the side that gains.
+  publishes go through shared memory in one piece, so the camera driver is the side that gains
+  (and the node, for its masks and overlays). The best setup measured on both distros.
 - `large_data`: FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA (UDP for discovery only, TCP and shared
   memory for data). Only talks to processes that use LARGE_DATA too: with Fast DDS 3.2 a
   LARGE_DATA participant and a default one exchange nothing, in either direction.
 
-Medians below: 1280x720 bgr8 frames, reliable, 10 Hz, measured with
-`python -m fxseg_ros.ros.bench_node --cameras 1 --rate 10 --duration 10` (transport stage: stamp
-to the node's receipt) on the 2-core x86 development machine, ROS 2 Kilted wheels (Fast DDS 3.2).
+Medians below: 1280x720 bgr8 frames, reliable, 10 Hz, 100 frames per pair, between two bare
+rclpy processes, measured side by side in one run with
+`python -m fxseg_ros.ros.transport_bench --frames 100 --rate 10` (`--localhost` for the last
+figure) on the 2-core x86 development machine while other work ran (load 4-7): ROS 2 Kilted
+wheels (Fast DDS 3.2) and Jazzy wheels (Fast DDS 2.14).
 """
 
 
@@ -34,21 +37,35 @@ PROFILE_FILE = 'fastdds_large_images.xml'
 #: FASTRTPS_DEFAULT_PROFILES_FILE: the `shm` setup sets both.
 PROFILE_VARIABLES = ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')
 
-#: Median transport time per 1280x720 bgr8 frame (ms) by (publisher, subscriber) setup, as
-#: measured (see the module docstring); None: the two exchange nothing.
+#: Median transport time per 1280x720 bgr8 frame (ms) by (publisher, subscriber) setup, Kilted
+#: (Fast DDS 3.2); None: the two exchange nothing. default -> default also delivered only 88 of
+#: 100 frames (p95 423 ms): a reliable writer's history overflows while UDP fragments crawl.
 TRANSPORT_MEDIAN_MS = {
-    ('default', 'default'): 34.1,
-    ('large_data', 'large_data'): 3.7,
-    ('shm', 'default'): 9.3,
-    ('shm', 'shm'): 9.3,
-    ('default', 'shm'): 40.8,
-    ('large_data', 'default'): None,
+    ('default', 'default'): 42.2,
+    ('default', 'shm'): 39.1,
+    ('shm', 'default'): 8.0,
+    ('shm', 'shm'): 7.9,
+    ('large_data', 'large_data'): 9.5,
     ('default', 'large_data'): None,
+    ('large_data', 'default'): None,
+    ('shm', 'large_data'): None,
+    ('large_data', 'shm'): None,
 }
-#: LARGE_DATA on both sides with ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST: rmw_fastrtps replaces
-#: the builtin transports by UDP on the loopback (`fxseg bench --node --rate 5`).
-LOCALHOST_LARGE_DATA_MEDIAN_MS = 34.7
-
+#: The same on Jazzy (Fast DDS 2.14): LARGE_DATA gains nothing there, the shm profile does.
+TRANSPORT_MEDIAN_MS_JAZZY = {
+    ('default', 'default'): 18.8,
+    ('default', 'shm'): 18.7,
+    ('shm', 'default'): 7.6,
+    ('shm', 'shm'): 7.4,
+    ('large_data', 'large_data'): 20.7,
+    ('default', 'large_data'): None,
+    ('large_data', 'default'): None,
+    ('shm', 'large_data'): None,
+    ('large_data', 'shm'): None,
+}
+#: LARGE_DATA on both sides with ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (Kilted):
+#: rmw_fastrtps replaces the builtin transports by UDP on the loopback.
+LOCALHOST_LARGE_DATA_MEDIAN_MS = 40.0
 
 def transport_environment(mode: str, profile_path: str = '') -> Dict[str, str]:
     """
@@ -112,6 +129,18 @@ def transport_warning(environ: Optional[Mapping[str, str]] = None) -> Optional[s
             'with ROS_DOMAIN_ID or a firewall instead, or unset the localhost setting.'
             % (LOCALHOST_LARGE_DATA_MEDIAN_MS,
                TRANSPORT_MEDIAN_MS[('large_data', 'large_data')]))
+
+
+def speed_hint(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """On the default transports: how much faster the shm profile moves big frames, else None."""
+    if current_transport(environ) != 'default':
+        return None
+    return ('big frames: a camera driver started with the Fast DDS profile %s '
+            '(FASTDDS_DEFAULT_PROFILES_FILE, FASTRTPS_DEFAULT_PROFILES_FILE before Fast DDS 3) '
+            'delivers a 1280x720 frame in ~%.0f ms instead of ~%.0f ms; the node talks to it '
+            'either way (launch argument transport:=shm gives the node the profile too)'
+            % (PROFILE_FILE, TRANSPORT_MEDIAN_MS[('shm', 'default')],
+               TRANSPORT_MEDIAN_MS[('default', 'default')]))
 
 
 def no_frames_advice(topic: str, publishers: int, waited_s: float,
