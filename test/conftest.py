@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Shared fixtures: tiny ONNX graphs built in the test, and the committed demo model."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -89,4 +90,18 @@ def _isolated_ros_domain():
     (`fxseg bench --node`), which starves the node benchmarks.
     """
     os.environ.setdefault('ROS_DOMAIN_ID', str(40 + os.getpid() % 100))
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _package_logs_propagate():
+    """
+    Let the package's log records reach pytest's caplog also where the launch tools are installed.
+
+    Importing `launch` (launch_testing's pytest plugin does at start-up) sets its LaunchLogger as
+    the logger class, and every logger created after that stops propagating to the root logger.
+    """
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith('fxseg_ros') and isinstance(logger, logging.Logger):
+            logger.propagate = True
     yield
