@@ -10,9 +10,10 @@ SIGINT / SIGTERM or a lifecycle shutdown.
 
 Signals: the first SIGINT or SIGTERM ends the spin loop; the node then deactivates (the worker
 finishes its batch and stops) and cleans up before the rclpy context is shut down, and the
-process exits 0 without a traceback. Later signals are ignored: under `ros2 launch` a Ctrl-C
-reaches the node twice (from the terminal to the process group, and from launch). A signal
-during the start-up configure (an engine build takes minutes) interrupts it.
+process exits 0 without a traceback. Later SIGINTs and SIGTERMs are ignored (SIGKILL is not):
+under `ros2 launch` a Ctrl-C reaches the node twice (from the terminal to the process group, and
+from launch). A signal during the start-up configure (an engine build takes minutes) interrupts
+it.
 
 Exit status: 0 after a signal, a lifecycle shutdown or a successful build_only run; 2 when the
 node cannot start (one FATAL line naming the argument or parameter).
@@ -57,6 +58,10 @@ class StopRequest:
         if self.signal_name is not None:
             return  # the same Ctrl-C again (ros2 launch forwards it): stopping already
         self.signal_name = signal.Signals(signum).name
+        # ignored from now on by the OS, also while the interpreter shuts down (where Python
+        # puts its own handlers back to the default, and a late SIGINT would kill the process)
+        for other in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(other, signal.SIG_IGN)
         if self.interrupt_work:
             raise KeyboardInterrupt(self.signal_name)
 
