@@ -69,17 +69,19 @@ def test_transport_warning_when_localhost_defeats_large_data(env, warns):
             T.TRANSPORT_MEDIAN_MS[('large_data', 'large_data')]) in message
 
 
-@pytest.mark.parametrize('publishers, environ, words', [
-    (0, {'ROS_DOMAIN_ID': '7'}, ['no publisher found', 'ROS_DOMAIN_ID (here 7)',
-                                 'camera_topics', 'LARGE_DATA reaches only']),
-    (0, {}, ['ROS_DOMAIN_ID (here 0 (unset))']),
-    (2, {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'},
+@pytest.mark.parametrize('publishers, matched, environ, words', [
+    (0, None, {'ROS_DOMAIN_ID': '7'}, ['no publisher found', 'ROS_DOMAIN_ID (here 7)',
+                                       'camera_topics', 'LARGE_DATA reaches only']),
+    (0, 0, {}, ['no publisher found', 'ROS_DOMAIN_ID (here 0 (unset))']),
+    (2, 0, {}, ['2 publisher(s) found, none matched', 'qos:=sensor_data']),
+    (2, None, {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'},
      ['2 publisher(s) found', 'qos:=sensor_data', 'this node uses LARGE_DATA',
       'ros2 topic hz /cam/image_raw']),
+    (1, 1, {}, ['with 1 publisher(s) matched', 'ros2 topic hz /cam/image_raw']),
 ])
-def test_no_frames_advice(publishers, environ, words):
-    text = T.no_frames_advice('/cam/image_raw', publishers, 5.0, environ)
-    assert text.startswith('/cam/image_raw: ') and '5 s after activation' in text
+def test_no_frames_advice(publishers, matched, environ, words):
+    text = T.no_frames_advice('/cam/image_raw', publishers, 5.0, environ, matched=matched)
+    assert text.startswith('/cam/image_raw: no frame received 5 s after activation')
     for word in words:
         assert word in text, (word, text)
 

@@ -243,7 +243,8 @@ class CameraIO:
                 continue
             self._warned.add(cam.topic)
             publishers = self.node.count_publishers(cam.topic)
-            self.node.get_logger().warning(no_frames_advice(cam.topic, publishers, waited))
+            self.node.get_logger().warning(no_frames_advice(cam.topic, publishers, waited,
+                                                            matched=cam.matched))
 
     # Publishing (worker thread) ---------------------------------------------------------------
     def publish(self, cam: Camera, msg, frame, labels, times: Tuple[float, int, float, float],

@@ -144,11 +144,13 @@ def speed_hint(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
 
 
 def no_frames_advice(topic: str, publishers: int, waited_s: float,
-                     environ: Optional[Mapping[str, str]] = None) -> str:
+                     environ: Optional[Mapping[str, str]] = None,
+                     matched: Optional[int] = None) -> str:
     """
     The warning when a camera topic delivered no frame `waited_s` after activation.
 
     publishers: publishers of the topic this node's graph knows (0: none discovered).
+    matched: publishers matched to the node's subscription (None where rclpy does not report it).
     """
     env = os.environ if environ is None else environ
     mode = current_transport(env)
@@ -157,12 +159,17 @@ def no_frames_advice(topic: str, publishers: int, waited_s: float,
              'use it too' if mode != 'large_data' else
              'this node uses LARGE_DATA, which reaches only publishers that use it too (start '
              'the node with transport:=default or the driver with LARGE_DATA)')
-    if publishers == 0:
-        return ('%s: no publisher found and no frame received %.0f s after activation; check '
-                'the topic name (camera_topics, remappings: `ros2 topic list`), that the driver '
-                'runs with the same ROS_DOMAIN_ID (here %s), and the transports: this node uses '
-                '%s; %s' % (topic, waited_s, domain, describe_transport(env), peers))
-    return ('%s: %d publisher(s) found but no frame received %.0f s after activation; check that '
-            'the driver publishes (`ros2 topic hz %s`), the QoS (a best-effort driver needs '
-            'qos:=sensor_data; the node logs an incompatible QoS), and the transports: this node '
-            'uses %s; %s' % (topic, publishers, waited_s, topic, describe_transport(env), peers))
+    transports = 'the transports: this node uses %s; %s' % (describe_transport(env), peers)
+    head = '%s: no frame received %.0f s after activation' % (topic, waited_s)
+    if publishers == 0 and not matched:
+        return ('%s and no publisher found; check the topic name (camera_topics, remappings: '
+                '`ros2 topic list`), that the driver runs with the same ROS_DOMAIN_ID (here %s), '
+                'and %s' % (head, domain, transports))
+    if matched == 0:
+        return ('%s: %d publisher(s) found, none matched to this subscription; check the QoS (a '
+                'best-effort driver needs qos:=sensor_data; the node logs an incompatible QoS) '
+                'and %s' % (head, publishers, transports))
+    return ('%s with %d publisher(s) %s; check that the driver publishes (`ros2 topic hz %s`), '
+            'the QoS (a best-effort driver needs qos:=sensor_data) and %s'
+            % (head, matched or publishers, 'matched' if matched else 'found', topic,
+               transports))
