@@ -5,7 +5,7 @@ The segmentation node's parameters: one table, read by the node, the launch chec
 
 This module does not import rclpy: the table and :func:`validate` are plain Python, so the
 configuration files can be checked on a machine without ROS. The node turns every entry into a
-`rcl_interfaces/ParameterDescriptor` (description, range, read_only) in `fxseg_ros.ros.node`.
+`rcl_interfaces/ParameterDescriptor` (description, range, read_only) in `fxseg_ros.ros.node_core`.
 """
 
 
