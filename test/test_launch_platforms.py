@@ -49,8 +49,12 @@ def generate_test_description(launch_file, platform, code):
                  'engine_dir': tempfile.mkdtemp(prefix='fxseg_engines_')}
     if platform:
         arguments['platform'] = platform
+    from launch_testing.util import KeepAliveProc
+
     return launch.LaunchDescription([
         include(launch_file, arguments),
+        # the node may end before the tests looked at it: launch must not stop with it
+        KeepAliveProc(),
         launch_testing.actions.ReadyToTest(),
     ])
 
@@ -84,7 +88,7 @@ class TestExit(unittest.TestCase):
     def test_exit_code_and_one_fatal_line(self, proc_info, proc_output, code):
         import launch_testing.asserts
 
-        launch_testing.asserts.assertExitCodes(proc_info, [code])
+        launch_testing.asserts.assertExitCodes(proc_info, [code], process='segmentation_node')
         assert_no_traceback(self, proc_output)
         text = ''.join(o.text.decode(errors='replace') for o in proc_output)
         fatal = [line for line in text.splitlines() if '[FATAL]' in line]
