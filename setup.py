@@ -16,7 +16,8 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
         (os.path.join('share', package_name, 'launch'), glob('launch/*.launch.py')),
-        (os.path.join('share', package_name, 'config'), glob('config/*.yaml')),
+        (os.path.join('share', package_name, 'config'),
+         glob('config/*.yaml') + glob('config/*.xml')),
         (os.path.join('share', package_name, 'engines'), ['engines/README.md']),
     ],
     # The node's runtime path runs on Python 3.6 (Jetson TX2, JetPack 4.6, Foxy); the

@@ -3,28 +3,31 @@
 """
 segmentation_node on the px2 platform, over config/px2.yaml.
 
-Drive PX2: TensorRT INT8 engine <share>/fxseg_ros/engines/px2_int8.engine
-(build it on the target with `fxseg build --precision int8`, or let the first start build it
-with the calibration cache calibration.cache from `fxseg calibrate`).
+Drive PX2: TensorRT INT8 engine px2_int8.engine in engine_dir ($ROS_HOME/fxseg_ros/engines by
+default). Build it on the target with `fxseg build --precision int8`, or let the first start
+build it from calibration.cache (from `fxseg calibrate`) placed in engine_dir.
 
     ros2 launch fxseg_ros px2.launch.py camera_topics:='[/cam_front/image_raw]'
 
-Takes the arguments of segmentation.launch.py except platform (camera_topics, model, engine,
-params_file, namespace, log_level, use_sim_time, large_data).
+Takes the arguments of segmentation.launch.py except platform, which is fixed here (camera_topics,
+model, engine, engine_dir, params_file, namespace, log_level, use_sim_time, autostart,
+transport); platform:=... is refused.
 """
 
-from launch import LaunchDescription
-from launch.actions import IncludeLaunchDescription
-from launch.launch_description_sources import PythonLaunchDescriptionSource
-from launch.substitutions import PathJoinSubstitution
-from launch_ros.substitutions import FindPackageShare
+import importlib.util
+import os
+
+PLATFORM = 'px2'
+
+
+def _segmentation_launch():
+    """segmentation.launch.py beside this file, as a module."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'segmentation.launch.py')
+    spec = importlib.util.spec_from_file_location('fxseg_segmentation_launch', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def generate_launch_description():
-    segmentation = PathJoinSubstitution(
-        [FindPackageShare('fxseg_ros'), 'launch', 'segmentation.launch.py'])
-    return LaunchDescription([
-        IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(segmentation),
-            launch_arguments={'platform': 'px2'}.items()),
-    ])
+    return _segmentation_launch().platform_launch_description(PLATFORM)

@@ -7,112 +7,184 @@ Start segmentation_node for one platform over config/<platform>.yaml.
         camera_topics:='[/cam_front/image_raw, /cam_left/image_raw]'
 
 Arguments: platform (cpu | tx2 | px2), camera_topics (a YAML list or comma-separated; empty: the
-config's), model, engine (empty: the platform's engine under <share>/fxseg_ros/engines/),
-namespace, log_level, use_sim_time (true when replaying a bag with --clock), large_data.
-cpu.launch.py, tx2.launch.py and px2.launch.py include this file with the platform fixed.
+config's), model, engine (a name is looked up in engine_dir), engine_dir (empty:
+$ROS_HOME/fxseg_ros/engines), params_file (replaces config/<platform>.yaml), namespace,
+log_level, use_sim_time (true when replaying a bag with --clock), autostart (false: the node
+stays unconfigured for a lifecycle manager), transport (see below).
+cpu.launch.py, tx2.launch.py and px2.launch.py take the same arguments with the platform fixed.
 
-Fast DDS and 2.7 MB frames: with its default transports Fast DDS moves a 1280x720 bgr8 image
-between two processes in ~26 ms (median, reliable, 30 Hz, measured on a 2-core x86 host); with
-`FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA` (shared memory on the host, TCP between hosts, UDP only
-for discovery) in ~5 ms. This file sets it for the node (large_data:=true, the default); set it in
-the environment of the camera driver as well, since a participant picks its transports when it
-starts. Fast DDS releases before LARGE_DATA existed (Humble's 2.6) and other RMWs ignore it.
+Transports (fxseg_ros.ros.transport): `transport:=default` (the default) leaves Fast DDS on its
+builtin transports, so every ROS 2 process started normally reaches the node (camera driver,
+`ros2 topic echo`, RViz, rosbag2). `transport:=shm` gives the node the XML profile
+config/fastdds_large_images.xml (shared memory with 32 MiB segments besides UDP): it still talks
+to default processes both ways, and its own outputs travel in one piece; start the camera driver
+with the same profile (FASTDDS_DEFAULT_PROFILES_FILE, FASTRTPS_DEFAULT_PROFILES_FILE before
+Fast DDS 3) to have its frames travel that way too. `transport:=large_data` sets
+FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA for the node: only processes that set it too can talk to
+it then.
+
+Bad arguments stop the launch with one line naming the argument.
 """
 
-from __future__ import annotations
-
+import importlib.util
 import os
+import sys
 
 import yaml
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, SetEnvironmentVariable
-from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-from launch_ros.substitutions import FindPackageShare
 
 PACKAGE = 'fxseg_ros'
 PLATFORMS = ('cpu', 'tx2', 'px2')
-#: Engine file per platform under <share>/fxseg_ros/engines/ (built on the target at first start
-#: when missing: build_if_missing in the platform's config), and the INT8 calibration cache.
-PLATFORM_ENGINES = {
-    'cpu': '',
-    'tx2': 'tx2_fp16.engine',
-    'px2': 'px2_int8.engine',
-}
-PLATFORM_CALIBRATION = {'px2': 'calibration.cache'}
+#: share/fxseg_ros when installed, the source tree otherwise: launch/ and config/ are siblings.
+SHARE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _camera_topics(text: str):
+class LaunchArgumentError(ValueError):
+    """A launch argument the node cannot start with; the message names it."""
+
+
+def _transport_module():
+    """fxseg_ros.ros.transport (rclpy-free), from the installed package or the source tree."""
+    try:
+        from fxseg_ros.ros import transport
+        return transport
+    except ImportError:
+        path = os.path.join(SHARE_DIR, 'fxseg_ros', 'ros', 'transport.py')
+        spec = importlib.util.spec_from_file_location('fxseg_transport', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+def camera_topics(text):
     """'[/a/image_raw, /b/image_raw]' or '/a/image_raw,/b/image_raw' -> list of topics."""
     text = text.strip()
     if not text:
         return []
-    if text.startswith('['):
+    if not text.startswith('['):
+        return [t.strip() for t in text.split(',') if t.strip()]
+    try:
         topics = yaml.safe_load(text)
-        if not isinstance(topics, list):
-            raise ValueError('camera_topics must be a list, got %r' % text)
-        return [str(t) for t in topics]
-    return [t.strip() for t in text.split(',') if t.strip()]
+    except yaml.YAMLError as exc:
+        problem = str(getattr(exc, 'problem', None) or exc).strip()
+        raise LaunchArgumentError(
+            'launch argument camera_topics: %r is not a YAML list (%s); write '
+            "camera_topics:='[/cam_front/image_raw, /cam_left/image_raw]'" % (text, problem)) \
+            from None
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise LaunchArgumentError('launch argument camera_topics: %r is not a list of topic '
+                                  'names' % text)
+    return topics
 
 
-def _node(context, *args, **kwargs):
-    platform = LaunchConfiguration('platform').perform(context)
-    share = FindPackageShare(PACKAGE).perform(context)
-    config = PathJoinSubstitution([share, 'config', platform + '.yaml']).perform(context)
-    params_file = LaunchConfiguration('params_file').perform(context) or config
-    overrides = {'use_sim_time': LaunchConfiguration('use_sim_time').perform(context) == 'true'}
-    topics = _camera_topics(LaunchConfiguration('camera_topics').perform(context))
+def _params_file(context, platform):
+    path = LaunchConfiguration('params_file').perform(context)
+    if not path:
+        return os.path.join(SHARE_DIR, 'config', platform + '.yaml')
+    path = os.path.abspath(os.path.expanduser(path))
+    if not os.path.isfile(path):
+        raise LaunchArgumentError('launch argument params_file: %s does not exist; give an '
+                                  'existing parameter file, or leave params_file out for '
+                                  'config/%s.yaml' % (path, platform))
+    return path
+
+
+def _overrides(context):
+    def arg(name):
+        return LaunchConfiguration(name).perform(context)
+
+    overrides = {'use_sim_time': arg('use_sim_time') == 'true',
+                 'autostart': arg('autostart') == 'true'}
+    topics = camera_topics(arg('camera_topics'))
     if topics:
         overrides['camera_topics'] = topics
-    model = LaunchConfiguration('model').perform(context)
-    if model:
-        overrides['model'] = model
-    engine = LaunchConfiguration('engine').perform(context)
-    if not engine and PLATFORM_ENGINES[platform]:
-        engine = PathJoinSubstitution([share, 'engines', PLATFORM_ENGINES[platform]]).perform(
-            context)
-        calibration = PLATFORM_CALIBRATION.get(platform)
-        if calibration:
-            path = PathJoinSubstitution([share, 'engines', calibration]).perform(context)
-            if os.path.isfile(path):  # only needed to build the INT8 engine on the target
-                overrides['calibration_cache'] = path
-    if engine:
-        overrides['engine'] = engine
+    model, engine, engine_dir = arg('model'), arg('engine'), arg('engine_dir')
+    for name, value in (('model', model), ('engine', engine), ('engine_dir', engine_dir)):
+        if value:
+            overrides[name] = value
+    return overrides
+
+
+def _executable():
+    """(package, executable, leading arguments) of the node: lib/fxseg_ros, or this Python."""
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+    except ImportError:
+        return None, sys.executable, ['-m', 'fxseg_ros.ros.node']
+    try:
+        prefix = get_package_prefix(PACKAGE)
+    except (PackageNotFoundError, LookupError, ValueError, OSError):
+        prefix = None
+    if prefix and os.path.isfile(os.path.join(prefix, 'lib', PACKAGE, 'segmentation_node')):
+        return PACKAGE, 'segmentation_node', []
+    # not installed with colcon (pip / source tree): the same node through this interpreter
+    return None, sys.executable, ['-m', 'fxseg_ros.ros.node']
+
+
+def _node(context, fixed_platform=None):
+    platform = LaunchConfiguration('platform').perform(context) if fixed_platform is None \
+        else fixed_platform
+    given = context.launch_configurations.get('platform')
+    if fixed_platform is not None and given not in (None, fixed_platform):
+        raise LaunchArgumentError(
+            'launch argument platform:=%s: %s.launch.py always runs the %s platform; use '
+            '%s.launch.py or segmentation.launch.py platform:=%s'
+            % (given, fixed_platform, fixed_platform, given, given))
+    params_file = _params_file(context, platform)
+    overrides = _overrides(context)
+    transport = _transport_module()
+    mode = LaunchConfiguration('transport').perform(context)
+    env = transport.transport_environment(
+        mode, os.path.join(SHARE_DIR, 'config', transport.PROFILE_FILE))
+    package, executable, leading = _executable()
     node = Node(
-        package=PACKAGE,
-        executable='segmentation_node',
+        package=package,
+        executable=executable,
+        exec_name='segmentation_node',
         name='segmentation_node',
         namespace=LaunchConfiguration('namespace'),
         parameters=[params_file, overrides],
-        arguments=['--ros-args', '--log-level', LaunchConfiguration('log_level')],
+        arguments=leading + ['--ros-args', '--log-level', LaunchConfiguration('log_level')],
+        additional_env=env,
         output='screen',
         emulate_tty=True,
     )
     return [
-        LogInfo(msg='fxseg_ros: platform %s, parameters %s, overrides %s'
-                % (platform, params_file, overrides)),
+        LogInfo(msg='fxseg_ros: platform %s, parameters %s, overrides %s, transport %s%s'
+                % (platform, params_file, overrides, mode,
+                   ' (%s)' % ', '.join('%s=%s' % kv for kv in sorted(env.items()))
+                   if env else '')),
         node,
     ]
 
 
-def generate_launch_description():
-    return LaunchDescription([
-        DeclareLaunchArgument(
+def launch_arguments(fixed_platform=None):
+    """The DeclareLaunchArgument actions; `platform` only where it is not fixed."""
+    transports = list(_transport_module().TRANSPORTS)
+    declared = []
+    if fixed_platform is None:
+        declared.append(DeclareLaunchArgument(
             'platform', default_value='cpu', choices=list(PLATFORMS),
             description='Target: cpu (ONNX Runtime, demo model), tx2 (TensorRT FP16) or px2 '
-                        '(TensorRT INT8); picks config/<platform>.yaml'),
+                        '(TensorRT INT8); picks config/<platform>.yaml'))
+    declared += [
         DeclareLaunchArgument(
             'camera_topics', default_value='',
             description='Image topics, e.g. "[/cam_front/image_raw, /cam_left/image_raw]"; '
-                        'empty: the config\'s camera_topics'),
+                        "empty: the config's camera_topics"),
         DeclareLaunchArgument(
-            'model', default_value='',
-            description='ONNX model; empty: the config\'s (the demo model)'),
+            'model', default_value='', description="ONNX model; empty: the config's"),
         DeclareLaunchArgument(
             'engine', default_value='',
-            description='TensorRT engine file; empty: the platform\'s engine in '
-                        '<share>/fxseg_ros/engines/ (built from the model when missing)'),
+            description='TensorRT engine (a name is looked up in engine_dir); empty: the '
+                        "config's"),
+        DeclareLaunchArgument(
+            'engine_dir', default_value='',
+            description="Folder of the TensorRT engines; empty: the config's, else "
+                        '$ROS_HOME/fxseg_ros/engines (ROS_HOME defaults to ~/.ros)'),
         DeclareLaunchArgument(
             'params_file', default_value='',
             description='Parameter file replacing config/<platform>.yaml'),
@@ -125,10 +197,25 @@ def generate_launch_description():
             'use_sim_time', default_value='false', choices=['true', 'false'],
             description='Use /clock (bag replay with --clock)'),
         DeclareLaunchArgument(
-            'large_data', default_value='true', choices=['true', 'false'],
-            description='Set FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA for the node'),
-        # Shared memory for the 2.7 MB frames on this host (see the module docstring)
-        SetEnvironmentVariable('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA',
-                               condition=IfCondition(LaunchConfiguration('large_data'))),
-        OpaqueFunction(function=_node),
+            'autostart', default_value='true', choices=['true', 'false'],
+            description='Configure and activate the node at start-up; false: leave it '
+                        'unconfigured for a lifecycle manager'),
+        DeclareLaunchArgument(
+            'transport', default_value='default', choices=transports,
+            description='Fast DDS setup of the node: default (reachable by every ROS 2 '
+                        'process), shm (config/fastdds_large_images.xml: shared memory for big '
+                        'frames, still reachable by default processes), large_data '
+                        '(FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA: only LARGE_DATA peers)'),
+    ]
+    return declared
+
+
+def platform_launch_description(fixed_platform=None):
+    """The launch description; fixed_platform: the platform of cpu/tx2/px2.launch.py."""
+    return LaunchDescription(launch_arguments(fixed_platform) + [
+        OpaqueFunction(function=_node, kwargs={'fixed_platform': fixed_platform}),
     ])
+
+
+def generate_launch_description():
+    return platform_launch_description()

@@ -167,11 +167,37 @@ def test_malformed_images_are_rejected_with_a_reason(msg, reason):
         check_image(msg)
 
 
-def test_check_image_returns_layout_for_good_messages():
-    for encoding in SUPPORTED_ENCODINGS:
-        layout = check_image(SimpleNamespace(height=2, width=4, encoding=encoding, step=64,
-                                             is_bigendian=0, data=bytes(128)))
-        assert layout.channels in (1, 2, 3, 4)
+#: (values per pixel as stored, bytes per value) of each encoding, written down from
+#: sensor_msgs/image_encodings.hpp (numChannels, bitDepth; 4:2:2 formats store 2 values per pixel)
+LAYOUTS = {
+    'bgr8': (3, 1), '8UC3': (3, 1), 'rgb8': (3, 1), 'bgra8': (4, 1), '8UC4': (4, 1),
+    'rgba8': (4, 1), 'mono8': (1, 1), '8UC1': (1, 1), 'yuv422': (2, 1), 'uyvy': (2, 1),
+    'yuv422_yuy2': (2, 1), 'yuyv': (2, 1), 'bayer_rggb8': (1, 1), 'bayer_bggr8': (1, 1),
+    'bayer_gbrg8': (1, 1), 'bayer_grbg8': (1, 1), 'bgr16': (3, 2), 'rgb16': (3, 2),
+    'bgra16': (4, 2), 'rgba16': (4, 2), 'mono16': (1, 2),
+}
+
+
+def test_every_supported_encoding_has_a_known_layout():
+    assert set(SUPPORTED_ENCODINGS) == set(LAYOUTS)
+
+
+@pytest.mark.parametrize('encoding', sorted(LAYOUTS))
+def test_check_image_uses_each_encodings_row_size(encoding):
+    channels, value_bytes = LAYOUTS[encoding]
+    width, height = 4, 3
+    row = width * channels * value_bytes
+
+    def msg(step):
+        return SimpleNamespace(height=height, width=width, encoding=encoding, step=step,
+                               is_bigendian=0, data=bytes(step * height))
+
+    layout = check_image(msg(row))  # rows exactly as long as the pixels
+    assert (layout.channels, layout.bytes_per_value) == (channels, value_bytes)
+    check_image(msg(row + 3))  # padded rows
+    with pytest.raises(FrameRejected) as info:  # one byte short of a row
+        check_image(msg(row - 1))
+    assert info.value.reason == 'bad_step'
 
 
 @pytest.mark.parametrize('ext', ['.jpg', '.png'])

@@ -1,65 +1,54 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-launch_testing test of cpu.launch.py: the installed package, started the way users start it.
+launch_testing test of cpu.launch.py, started the way users start it.
 
-Runs where the ros2 launch tools are installed (colcon test, or `launch_test` on this file, with
-the package built and sourced); skipped with the reason elsewhere (the PyPI ROS 2 wheels have no
-launch packages). The node gets two camera topics through the launch argument; a probe publishes
-generated frames and checks the masks, the label table and the diagnostics; after shutdown the
-node's exit code must be 0.
+`launch_test test/test_launch_cpu.py`, or pytest with launch_testing's plugin. The node gets two
+camera topics through the launch argument and Fast DDS's default transports; a probe on the
+default transports too (a camera driver started normally) publishes generated frames and checks
+the masks, the label table and the diagnostics; after launch stopped the node with SIGINT its
+exit code must be 0 and no traceback was printed. Skipped with the reason where the launch tools
+are missing.
 """
 
-from __future__ import annotations
 
+import os
+import sys
 import unittest
 
+import numpy as np
 import pytest
 
-# launch.actions, not launch: the tree's launch/ folder imports as a namespace package
-pytest.importorskip('launch.actions', reason='the ros2 launch tools are not installed')
-pytest.importorskip('launch_ros.actions', reason='launch_ros is not installed')
-pytest.importorskip('launch_testing.actions', reason='launch_testing is not installed')
-pytest.importorskip('rclpy', reason='rclpy (ROS 2) is not installed')
-
-import launch  # noqa: E402
-import launch_testing  # noqa: E402
-import launch_testing.actions  # noqa: E402
-import launch_testing.asserts  # noqa: E402
-import numpy as np  # noqa: E402
-from launch.actions import IncludeLaunchDescription, SetEnvironmentVariable  # noqa: E402
-from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
-from launch.substitutions import PathJoinSubstitution  # noqa: E402
-from launch_ros.substitutions import FindPackageShare  # noqa: E402
-
-from fxseg_ros.data.synth import SceneGenerator  # noqa: E402
-from fxseg_ros.ros.probe import SegmentationProbe, mask_array, status_dict  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
+from launch_helpers import (START_TIMEOUT_S, assert_no_traceback, include,  # noqa: E402
+                            post_shutdown_test, skip_without_launch)
 
 TOPICS = ['/fxseg_launch_test/cam_front/image_raw', '/fxseg_launch_test/cam_left/image_raw']
 MASK_STATUS = '/fxseg_launch_test/cam_front/segmentation/mask'
 
 
 @pytest.mark.launch_test
-@pytest.mark.ros
-@pytest.mark.launch
+@skip_without_launch
 def generate_test_description():
-    cpu_launch = PathJoinSubstitution([FindPackageShare('fxseg_ros'), 'launch', 'cpu.launch.py'])
+    import launch
+    import launch_testing.actions
+
     return launch.LaunchDescription([
-        # ROS logs go to stderr; proc_output.waitFor reads stdout
-        SetEnvironmentVariable('RCUTILS_LOGGING_USE_STDOUT', '1'),
-        IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(cpu_launch),
-            launch_arguments={'camera_topics': '[%s]' % ', '.join(TOPICS),
-                              'log_level': 'info'}.items()),
+        include('cpu.launch.py', {'camera_topics': '[%s]' % ', '.join(TOPICS),
+                                  'log_level': 'info'}),
         launch_testing.actions.ReadyToTest(),
     ])
 
 
+@skip_without_launch
 class TestSegmentationNode(unittest.TestCase):
-    """Runs while the launched node is up."""
+    """Runs while the launched node is up (its log goes to stderr, as every ROS 2 node's)."""
 
     @classmethod
     def setUpClass(cls):
+        from fxseg_ros.data.synth import SceneGenerator
+        from fxseg_ros.ros.probe import SegmentationProbe
+
         cls.probe = SegmentationProbe(TOPICS)
         cls.scenes = [SceneGenerator(seed=5).generate(i, 'day') for i in range(2)]
 
@@ -68,10 +57,12 @@ class TestSegmentationNode(unittest.TestCase):
         cls.probe.close()
 
     def test_node_starts(self, proc_output):
-        proc_output.assertWaitFor('model loaded', timeout=120)
+        proc_output.assertWaitFor('model loaded', timeout=START_TIMEOUT_S, stream='stderr')
 
     def test_masks_for_both_cameras(self, proc_output):
-        proc_output.assertWaitFor('segmenting', timeout=120)
+        from fxseg_ros.ros.probe import mask_array
+
+        proc_output.assertWaitFor('segmenting', timeout=START_TIMEOUT_S, stream='stderr')
         self.assertTrue(self.probe.wait_for_subscribers(60.0))
         grey = np.full((720, 1280, 3), 128, np.uint8)
         for camera in range(2):
@@ -89,6 +80,8 @@ class TestSegmentationNode(unittest.TestCase):
             self.assertGreater(float(np.mean(labels[valid] == truth[valid])), 0.6)
 
     def test_labels_and_diagnostics(self, proc_output):
+        from fxseg_ros.ros.probe import status_dict
+
         self.assertTrue(self.probe.wait_until(lambda: len(self.probe.labels) == 2, 60.0))
         diag = self.probe.wait_for_diagnostics(
             lambda a: status_dict(a, MASK_STATUS) is not None, 30.0)
@@ -99,13 +92,15 @@ class TestSegmentationNode(unittest.TestCase):
             self.assertIn(key, values)
 
 
-@launch_testing.post_shutdown_test()
+@post_shutdown_test()
+@skip_without_launch
 class TestShutdown(unittest.TestCase):
     """Runs after launch stopped the node with SIGINT."""
 
     def test_exit_code(self, proc_info):
+        import launch_testing.asserts
+
         launch_testing.asserts.assertExitCodes(proc_info)
 
     def test_no_traceback(self, proc_output):
-        for output in proc_output:
-            self.assertNotIn('Traceback', output.text.decode(errors='replace'))
+        assert_no_traceback(self, proc_output)

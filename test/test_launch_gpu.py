@@ -3,69 +3,81 @@
 """
 launch_testing test of tx2.launch.py and px2.launch.py on a machine with a GPU and TensorRT.
 
-Each platform's launch file starts the node over its config (TensorRT FP16 or INT8); the engine
-is built on the first start when missing, so the node gets up to 20 minutes to come up. Skipped
-with the reason where the launch tools, TensorRT or pycuda are missing (and px2 where the GPU has
-no fast INT8).
+Each platform's launch file starts the node over its config (TensorRT FP16 or INT8) with its
+engine in a fresh engine_dir, so the first start builds it: the node gets up to 20 minutes to
+come up. Skipped with the reason where the launch tools, TensorRT or pycuda are missing (and
+px2 where the GPU has no fast INT8, or no calibration cache is given in FXSEG_CALIBRATION_CACHE).
 """
 
-from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
 import unittest
 
+import numpy as np
 import pytest
 
-pytest.importorskip('launch.actions', reason='the ros2 launch tools are not installed')
-pytest.importorskip('launch_ros.actions', reason='launch_ros is not installed')
-pytest.importorskip('launch_testing.actions', reason='launch_testing is not installed')
-pytest.importorskip('rclpy', reason='rclpy (ROS 2) is not installed')
-pytest.importorskip('tensorrt', reason='TensorRT is not installed (needs an NVIDIA GPU)')
-pytest.importorskip('pycuda.driver', reason='pycuda is not installed (needs CUDA)')
-
-import launch  # noqa: E402
-import launch_testing  # noqa: E402
-import launch_testing.actions  # noqa: E402
-import launch_testing.asserts  # noqa: E402
-import numpy as np  # noqa: E402
-from launch.actions import IncludeLaunchDescription, SetEnvironmentVariable  # noqa: E402
-from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
-from launch.substitutions import PathJoinSubstitution  # noqa: E402
-from launch_ros.substitutions import FindPackageShare  # noqa: E402
-
-from fxseg_ros.data.synth import SceneGenerator  # noqa: E402
-from fxseg_ros.ros.probe import SegmentationProbe, mask_array  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
+from launch_helpers import (LAUNCH_MISSING, include, parametrize,  # noqa: E402
+                            post_shutdown_test)
 
 TOPIC = '/fxseg_launch_test/cam_front/image_raw'
 #: First start builds the engine (minutes on a Jetson)
 START_TIMEOUT_S = 1200
 
 
+def _missing():
+    if LAUNCH_MISSING:
+        return LAUNCH_MISSING
+    for module, why in (('tensorrt', 'TensorRT is not installed (needs an NVIDIA GPU)'),
+                        ('pycuda', 'pycuda is not installed (needs CUDA)')):
+        if importlib.util.find_spec(module) is None:
+            return why
+    return None
+
+
+MISSING = _missing()
+skip_without_gpu = unittest.skipIf(MISSING is not None, MISSING or '')
+
+
 @pytest.mark.launch_test
 @pytest.mark.gpu
-@pytest.mark.launch
-@launch_testing.parametrize('platform', ['tx2', 'px2'])
+@parametrize('platform', ['tx2', 'px2'])
+@skip_without_gpu
 def generate_test_description(platform):
-    platform_launch = PathJoinSubstitution(
-        [FindPackageShare('fxseg_ros'), 'launch', platform + '.launch.py'])
+    import launch
+    import launch_testing.actions
+
+    engine_dir = tempfile.mkdtemp(prefix='fxseg_engines_')
+    if platform == 'px2':
+        from fxseg_ros.runtime.builder import current_platform
+
+        cache = os.environ.get('FXSEG_CALIBRATION_CACHE', '')
+        if not current_platform(0).fast_int8:
+            raise unittest.SkipTest('this GPU has no fast INT8')
+        if not cache:
+            raise unittest.SkipTest('no INT8 calibration cache: set FXSEG_CALIBRATION_CACHE to '
+                                    'one made by fxseg calibrate')
+        shutil.copy(cache, os.path.join(engine_dir, 'calibration.cache'))
     return launch.LaunchDescription([
-        SetEnvironmentVariable('RCUTILS_LOGGING_USE_STDOUT', '1'),
-        IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(platform_launch),
-            launch_arguments={'camera_topics': '[%s]' % TOPIC}.items()),
+        include(platform + '.launch.py', {'camera_topics': '[%s]' % TOPIC,
+                                          'engine_dir': engine_dir}),
         launch_testing.actions.ReadyToTest(),
     ])
 
 
+@skip_without_gpu
 class TestEngineNode(unittest.TestCase):
     """Runs while the node is up: one generated frame, its mask."""
 
     def test_mask_from_the_engine(self, proc_output, platform):
-        if platform == 'px2':
-            from fxseg_ros.runtime.builder import current_platform
+        from fxseg_ros.data.synth import SceneGenerator
+        from fxseg_ros.ros.probe import SegmentationProbe, mask_array
 
-            if not current_platform(0).fast_int8:
-                self.skipTest('this GPU has no fast INT8')
-        proc_output.assertWaitFor('model loaded', timeout=START_TIMEOUT_S)
+        proc_output.assertWaitFor('model loaded', timeout=START_TIMEOUT_S, stream='stderr')
         frame, truth = SceneGenerator(seed=5).generate(0, 'day')
         with SegmentationProbe([TOPIC]) as probe:
             self.assertTrue(probe.wait_for_subscribers(60.0))
@@ -81,8 +93,11 @@ class TestEngineNode(unittest.TestCase):
             self.assertGreater(accuracy, 0.6)
 
 
-@launch_testing.post_shutdown_test()
+@post_shutdown_test()
+@skip_without_gpu
 class TestShutdown(unittest.TestCase):
 
     def test_exit_code(self, proc_info):
+        import launch_testing.asserts
+
         launch_testing.asserts.assertExitCodes(proc_info)

@@ -119,15 +119,19 @@ def test_node_executable_and_package_exist():
     calls = _calls(tree, 'Node')
     assert len(calls) == 1
     kwargs = {kw.arg: kw.value for kw in calls[0].keywords}
-    executable = kwargs['executable'].value
-    assert executable in scripts and scripts[executable] == 'fxseg_ros.ros.node:main'
-    module, func = scripts[executable].split(':')
+    # the executable: lib/fxseg_ros/segmentation_node when colcon installed the package, else
+    # this Python running the same entry point module
+    constants = _str_constants(tree)
+    assert {'segmentation_node', '-m', 'fxseg_ros.ros.node'} <= constants
+    assert scripts['segmentation_node'] == 'fxseg_ros.ros.node:main'
+    module, func = scripts['segmentation_node'].split(':')
     assert importlib.util.find_spec(module) is not None
     assert package == 'fxseg_ros'
-    assert 'PACKAGE' in {getattr(kwargs['package'], 'id', None)} or \
-        getattr(kwargs['package'], 'value', None) == package
+    assert any(isinstance(n, ast.Assign) and n.targets[0].id == 'PACKAGE'
+               and n.value.value == package for n in tree.body if isinstance(n, ast.Assign))
     # the node name the launch file gives matches what the node calls itself
     assert kwargs['name'].value == 'segmentation_node'
+    assert kwargs['exec_name'].value == 'segmentation_node'
     # ros2 run / launch find executables in lib/<package>: setup.cfg must say so
     assert 'script_dir=$base/lib/fxseg_ros' in (ROOT / 'setup.cfg').read_text()
 
@@ -135,35 +139,35 @@ def test_node_executable_and_package_exist():
 def test_referenced_files_exist_and_are_installed():
     setup_text = (ROOT / 'setup.py').read_text()
     assert "glob('launch/*.launch.py')" in setup_text and "glob('config/*.yaml')" in setup_text
+    assert "glob('config/*.xml')" in setup_text  # the Fast DDS profile of transport:=shm
+    assert (CONFIG_DIR / 'fastdds_large_images.xml').is_file()
     seg = _tree(LAUNCH_DIR / 'segmentation.launch.py')
-    constants = _str_constants(seg)
-    assert {'config', 'segmentation_node', 'fxseg_ros', 'FASTDDS_BUILTIN_TRANSPORTS',
-            'LARGE_DATA'} <= constants
-    # the platform table in segmentation.launch.py names a config for each platform
+    assert {'config', 'segmentation_node', 'fxseg_ros', 'transport'} <= _str_constants(seg)
     namespace = {}
     for node in seg.body:
-        if isinstance(node, ast.Assign) and node.targets[0].id in ('PLATFORMS',
-                                                                   'PLATFORM_ENGINES'):
-            namespace[node.targets[0].id] = ast.literal_eval(node.value)
+        if isinstance(node, ast.Assign) and node.targets[0].id == 'PLATFORMS':
+            namespace['PLATFORMS'] = ast.literal_eval(node.value)
     assert tuple(namespace['PLATFORMS']) == PLATFORMS
-    assert set(namespace['PLATFORM_ENGINES']) == set(PLATFORMS)
-    for platform in PLATFORMS:
-        engine = namespace['PLATFORM_ENGINES'][platform]
-        assert engine == '' or engine.endswith(P.ENGINE_SUFFIXES)
-    # the platform launch files include segmentation.launch.py with their platform fixed
+    # the platform launch files build segmentation.launch.py's description with their platform
     for platform in PLATFORMS:
         tree = _tree(LAUNCH_DIR / (platform + '.launch.py'))
-        constants = _str_constants(tree)
-        assert {'segmentation.launch.py', 'launch', 'fxseg_ros', platform} <= constants
-        assert _calls(tree, 'IncludeLaunchDescription')
-        assert _calls(tree, 'PythonLaunchDescriptionSource')
+        assert {'segmentation.launch.py', platform} <= _str_constants(tree)
+        assert _calls(tree, 'platform_launch_description')
+    # engines are names looked up in engine_dir (never the install tree)
+    for platform, engine in (('tx2', 'tx2_fp16.engine'), ('px2', 'px2_int8.engine')):
+        values = yaml.safe_load((CONFIG_DIR / (platform + '.yaml')).read_text())
+        values = values['/**']['ros__parameters']
+        assert values['engine'] == engine and values['engine_dir'] == ''
+        assert engine.endswith(P.ENGINE_SUFFIXES) and '/' not in engine
 
 
 def test_launch_arguments_are_declared_and_used():
     tree = _tree(LAUNCH_DIR / 'segmentation.launch.py')
     declared = {c.args[0].value for c in _calls(tree, 'DeclareLaunchArgument')}
-    used = {c.args[0].value for c in _calls(tree, 'LaunchConfiguration')}
-    assert {'platform', 'camera_topics', 'model', 'engine', 'namespace', 'log_level'} <= declared
+    used = {c.args[0].value for c in _calls(tree, 'LaunchConfiguration') + _calls(tree, 'arg')
+            if isinstance(c.args[0], ast.Constant)}
+    assert {'platform', 'camera_topics', 'model', 'engine', 'engine_dir', 'namespace',
+            'log_level', 'autostart', 'transport', 'params_file', 'use_sim_time'} <= declared
     assert used == declared, 'declared but unused: %s, used but undeclared: %s' % (
         declared - used, used - declared)
 
@@ -186,21 +190,33 @@ def test_config_keys_are_declared_parameters_with_valid_values(platform):
             assert isinstance(value, float), '%s: write %r as a float' % (name, value)
 
 
+def _load_launch_file(name):
+    spec = importlib.util.spec_from_file_location(name.replace('.', '_'), LAUNCH_DIR / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_launch_file_helpers_when_launch_is_installed():
     # launch.actions, not launch: the tree's launch/ folder imports as a namespace package
     pytest.importorskip('launch.actions', reason='the ros2 launch tools are not installed here')
     pytest.importorskip('launch_ros.actions', reason='launch_ros is not installed here')
-    spec = importlib.util.spec_from_file_location('segmentation_launch',
-                                                  LAUNCH_DIR / 'segmentation.launch.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module._camera_topics('[/a/image_raw, /b/image_raw]') == ['/a/image_raw',
-                                                                      '/b/image_raw']
-    assert module._camera_topics('/a/image_raw, /b/image_raw') == ['/a/image_raw',
-                                                                    '/b/image_raw']
+    module = _load_launch_file('segmentation.launch.py')
+    both = ['/a/image_raw', '/b/image_raw']
+    assert module.camera_topics('[/a/image_raw, /b/image_raw]') == both
+    assert module.camera_topics('/a/image_raw, /b/image_raw') == both
+    for bad in ('[/a/image_raw', '[1, 2]', '[{a: b}]'):
+        with pytest.raises(module.LaunchArgumentError) as info:
+            module.camera_topics(bad)
+        assert str(info.value).startswith('launch argument camera_topics: ')
     description = module.generate_launch_description()
     names = {arg.name for arg in description.get_launch_arguments()}
-    assert {'platform', 'camera_topics', 'model', 'engine', 'namespace', 'log_level'} <= names
+    assert {'platform', 'camera_topics', 'model', 'engine', 'namespace', 'log_level',
+            'autostart', 'transport'} <= names
+    for platform in ('cpu', 'tx2', 'px2'):
+        fixed = _load_launch_file(platform + '.launch.py').generate_launch_description()
+        fixed_names = {arg.name for arg in fixed.get_launch_arguments()}
+        assert fixed_names == names - {'platform'}  # --show-args does not offer platform
 
 
 def test_package_xml_declares_the_ros_packages_the_node_imports():

@@ -25,7 +25,9 @@ def test_table_is_consistent():
     # what users tune on a running node is live, the rest is read-only
     live = {p.name for p in P.PARAMETERS if not p.read_only}
     assert {'latency_budget_ms', 'expected_rate_hz', 'publish_color_mask'} <= live
-    assert not live & {'model', 'engine', 'backend', 'camera_topics', 'input_type', 'qos'}
+    assert {'overlay_alpha', 'publish_overlay'} <= live
+    assert not live & {'model', 'engine', 'engine_dir', 'backend', 'camera_topics',
+                       'input_type', 'qos', 'autostart', 'build_only'}
 
 
 @pytest.mark.parametrize('values, name', [
@@ -49,6 +51,12 @@ def test_table_is_consistent():
     ({'engine': 'model.onnx'}, 'engine'),
     ({'engine': 'x.engine', 'backend': 'onnxruntime'}, 'backend'),
     ({'providers': ['CPUExecutionProvider', ' ']}, 'providers'),
+    ({'overlay_alpha': 1.5}, 'overlay_alpha'),
+    ({'overlay_alpha': -0.1}, 'overlay_alpha'),
+    ({'camera_match_timeout_s': -1.0}, 'camera_match_timeout_s'),
+    ({'autostart': 'yes'}, 'autostart'),
+    ({'build_only': 1}, 'build_only'),
+    ({'engine_dir': 5}, 'engine_dir'),
     ({'backnd': 'auto'}, 'backnd'),
 ])
 def test_bad_values_name_the_parameter(values, name):
@@ -82,7 +90,7 @@ def test_descriptors_carry_ranges_and_read_only():
     pytest.importorskip('rcl_interfaces', reason='rcl_interfaces (ROS 2) is not installed')
     from rcl_interfaces.msg import ParameterType
 
-    from fxseg_ros.ros.node import descriptor
+    from fxseg_ros.ros.node_core import descriptor
 
     threads = descriptor(P.BY_NAME['threads'])
     assert threads.type == ParameterType.PARAMETER_INTEGER and threads.read_only
@@ -135,19 +143,39 @@ def test_bad_label_files_are_refused(tmp_path, text):
         load_label_table(str(path))
 
 
-@pytest.mark.parametrize('env, warns', [
-    ({}, False),
-    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}, False),
-    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA', 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'SUBNET'},
-     False),
-    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA', 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'},
-     True),
-    ({'FASTDDS_BUILTIN_TRANSPORTS': 'large_data', 'ROS_LOCALHOST_ONLY': '1'}, True),
-    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA', 'ROS_LOCALHOST_ONLY': '0'}, False),
-    ({'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'}, False),
+@pytest.mark.parametrize('environ, expected', [
+    ({'ROS_HOME': '/data/ros'}, '/data/ros/fxseg_ros/engines'),
+    ({'ROS_HOME': '', 'HOME': '/home/robot'}, '/home/robot/.ros/fxseg_ros/engines'),
+    ({'HOME': '/home/robot'}, '/home/robot/.ros/fxseg_ros/engines'),
 ])
-def test_transport_warning_when_localhost_defeats_large_data(env, warns):
-    message = P.transport_warning(env)
-    assert (message is not None) == warns
-    if warns:
-        assert 'LARGE_DATA' in message and 'ROS_DOMAIN_ID' in message
+def test_default_engine_dir_is_under_ros_home(monkeypatch, environ, expected):
+    monkeypatch.setenv('HOME', environ.get('HOME', '/root'))  # what expanduser reads
+    assert P.default_engine_dir(environ) == expected
+
+
+@pytest.mark.parametrize('values, model, expected', [
+    # a name goes into engine_dir, the default engine_dir is $ROS_HOME/fxseg_ros/engines
+    ({'engine': 'tx2_fp16.engine', 'backend': 'tensorrt'}, 'demo.onnx',
+     ('/r/fxseg_ros/engines', '/r/fxseg_ros/engines/tx2_fp16.engine', '', '')),
+    ({'engine': 'px2.engine', 'engine_dir': '/e', 'calibration_cache': 'calibration.cache',
+      'timing_cache': 'px2.timing'}, 'demo.onnx',
+     ('/e', '/e/px2.engine', '/e/calibration.cache', '/e/px2.timing')),
+    # a path stays where it is
+    ({'engine': '/opt/x.engine', 'engine_dir': '/e', 'calibration_cache': '/c/cal.cache'},
+     'demo.onnx', ('/e', '/opt/x.engine', '/c/cal.cache', '')),
+    # no engine: TensorRT builds <engine_dir>/<model stem>.<precision>.engine; ONNX Runtime none
+    ({'backend': 'tensorrt', 'precision': 'int8', 'engine_dir': '/e'}, '/m/my_net.onnx',
+     ('/e', '/e/my_net.int8.engine', '', '')),
+    ({'backend': 'onnxruntime', 'engine_dir': '/e'}, '/m/my_net.onnx', ('/e', '', '', '')),
+])
+def test_engine_paths(values, model, expected):
+    cfg = {p.name: p.default for p in P.PARAMETERS}
+    cfg.update(values)
+    assert tuple(P.engine_paths(cfg, model, {'ROS_HOME': '/r'})) == expected
+
+
+def test_calibration_cache_is_checked_only_when_an_engine_is_built():
+    # the cache is only needed to build an INT8 engine: a config naming it validates without it
+    cfg = P.validate({'backend': 'tensorrt', 'precision': 'int8', 'engine': 'px2_int8.engine',
+                      'calibration_cache': 'calibration.cache'})
+    assert cfg['calibration_cache'] == 'calibration.cache'

@@ -5,7 +5,7 @@ The segmentation node's parameters: one table, read by the node, the launch chec
 
 This module does not import rclpy: the table and :func:`validate` are plain Python, so the
 configuration files can be checked on a machine without ROS. The node turns every entry into a
-`rcl_interfaces/ParameterDescriptor` (description, range, read_only) in `fxseg_ros.ros.node`.
+`rcl_interfaces/ParameterDescriptor` (description, range, read_only) in `fxseg_ros.ros.node_core`.
 """
 
 
@@ -44,10 +44,16 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'backend tensorrt an engine is built from it when `engine` does not exist.',
               constraints='empty or an existing .onnx file'),
     ParamSpec('engine', STRING, '',
-              'TensorRT engine file (.engine / .plan). Loaded when it exists; built from `model` '
-              'when missing and build_if_missing is true. Empty: no engine (ONNX Runtime, or '
-              'TensorRT building in memory).',
+              'TensorRT engine file (.engine / .plan); a name without a folder is looked up in '
+              '`engine_dir`. Loaded when it exists; built from `model` when missing and '
+              'build_if_missing is true. Empty with backend tensorrt: '
+              '<engine_dir>/<model name>.<precision>.engine.',
               constraints='empty or a path ending in .engine, .plan or .trt'),
+    ParamSpec('engine_dir', STRING, '',
+              'Folder of the TensorRT engines (and of calibration_cache / timing_cache names '
+              'given without a folder); created when an engine is built. Empty: '
+              '$ROS_HOME/fxseg_ros/engines, ROS_HOME defaulting to ~/.ros.',
+              constraints='empty or a folder this user can write'),
     ParamSpec('backend', STRING, 'auto',
               'Inference backend. auto: TensorRT when `engine` is set, ONNX Runtime otherwise.',
               choices=BACKENDS),
@@ -62,7 +68,7 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'ONNX Runtime intra-op threads; 0: one per core.', range=(0, 256)),
     ParamSpec('camera_width', INTEGER, 1280,
               'Frame width the deployment graph is built for; frames of another size are resized '
-              'on the host, masks come back at each frame\'s own size.', range=(16, 16384)),
+              "on the host, masks come back at each frame's own size.", range=(16, 16384)),
     ParamSpec('camera_height', INTEGER, 720,
               'Frame height the deployment graph is built for.', range=(16, 16384)),
     ParamSpec('max_batch', INTEGER, 0,
@@ -70,7 +76,7 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'one call. A TensorRT engine also limits it to the batch it was built for.',
               range=(0, 64)),
     ParamSpec('batch_wait_ms', DOUBLE, 0.0,
-              'After the first fresh frame, wait up to this long for the other cameras\' frames '
+              "After the first fresh frame, wait up to this long for the other cameras' frames "
               'so that they go into one batch (cameras triggered together); 0: no waiting.',
               read_only=False, range=(0.0, 1000.0)),
     # Engine building (TensorRT) -----------------------------------------------------------------
@@ -81,18 +87,28 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'Rebuild the engine when it was built by another TensorRT version or for another '
               'GPU. false: fail at start-up with a message saying how to rebuild.'),
     ParamSpec('calibration_cache', STRING, '',
-              'INT8 calibration cache (from `fxseg calibrate`) for an INT8 engine build.',
-              constraints='empty or an existing file'),
+              'INT8 calibration cache (from `fxseg calibrate`) for an INT8 engine build; a name '
+              'without a folder is looked up in `engine_dir`. Needed only when the engine is '
+              'built.', constraints='empty, or a file when an INT8 engine is built'),
     ParamSpec('timing_cache', STRING, '',
-              'TensorRT timing cache file: loaded when present, saved after a build.'),
+              'TensorRT timing cache file (a name without a folder: in `engine_dir`): loaded '
+              'when present, saved after a build.'),
     ParamSpec('workspace_mib', INTEGER, 1024,
               'TensorRT builder workspace limit in MiB.', range=(16, 65536)),
     ParamSpec('dla_core', INTEGER, -1,
               'DLA core to build for (Xavier / Orin) with GPU fallback; -1: the GPU.',
               range=(-1, 7)),
+    # Lifecycle ------------------------------------------------------------------------------
+    ParamSpec('autostart', BOOL, True,
+              'Configure and activate the node at start-up. false: the node stays unconfigured '
+              'until a lifecycle manager (or `ros2 lifecycle set`) configures and activates it.'),
+    ParamSpec('build_only', BOOL, False,
+              'Configure (validate the parameters, load or build the engine, prepare the ONNX '
+              'Runtime graph cache), then exit with status 0 without subscribing: builds '
+              'engines ahead of time.'),
     # Inputs ---------------------------------------------------------------------------------
     ParamSpec('camera_topics', STRING_ARRAY, ['camera/image_raw'],
-              'Image topics, one per camera (relative names resolve in the node\'s namespace). '
+              "Image topics, one per camera (relative names resolve in the node's namespace). "
               'Outputs go to the namespace of each topic: /cam_front/image_raw gives '
               '/cam_front/segmentation/mask (for compressed input a trailing /compressed is '
               'dropped first).',
@@ -110,16 +126,26 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
               'History depth of subscriptions and publishers (the node keeps only the newest '
               'frame per camera anyway).', range=(1, 100)),
     ParamSpec('max_stamp_age_s', DOUBLE, 5.0,
-              'Reject frames whose header stamp is older than this (seconds before the node\'s '
+              "Reject frames whose header stamp is older than this (seconds before the node's "
               'clock; with use_sim_time the bag clock); 0: accept any age.',
               read_only=False, range=(0.0, 1e6)),
     ParamSpec('max_stamp_future_s', DOUBLE, 1.0,
               'Reject frames stamped further than this in the future (clock skew between '
               'machines); 0: accept any.', read_only=False, range=(0.0, 1e6)),
+    ParamSpec('camera_match_timeout_s', DOUBLE, 5.0,
+              'After activation, warn (once per camera) when a camera topic has delivered no '
+              'frame within this time, naming what to check (topic, domain, QoS, Fast DDS '
+              'transports); 0: no warning.', range=(0.0, 3600.0)),
     # Outputs ----------------------------------------------------------------------------------
     ParamSpec('publish_color_mask', BOOL, True,
               'Publish segmentation/color_mask (rgb8) while it has subscribers.',
               read_only=False),
+    ParamSpec('publish_overlay', BOOL, True,
+              'Publish segmentation/overlay (the frame blended with the colour mask; bgr8 for '
+              'bgr8 input, rgb8 otherwise) while it has subscribers.', read_only=False),
+    ParamSpec('overlay_alpha', DOUBLE, 0.5,
+              'Weight of the colour mask in segmentation/overlay: 0 shows the frame, 1 the '
+              'colour mask.', read_only=False, range=(0.0, 1.0)),
     ParamSpec('labels_file', STRING, '',
               'YAML label table: a list of {id, name, color: [r, g, b]}; empty: the 19 '
               'Cityscapes train IDs. Published at segmentation/labels (latched) and as the '
@@ -141,11 +167,14 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
 )
 
 #: Parameters the node sets itself (outputs for consumers); configuration files leave them out.
+#: Set when the node is configured; a change from outside is refused.
 OUTPUT_PARAMETERS: Tuple[ParamSpec, ...] = (
     ParamSpec('label_names', STRING_ARRAY, [],
-              'Class names by label ID (set by the node from the label table).'),
+              'Class names by label ID (set by the node from the label table when it is '
+              'configured).', read_only=False),
     ParamSpec('label_colors', STRING_ARRAY, [],
-              'Display colours by label ID as #rrggbb (set by the node from the label table).'),
+              'Display colours by label ID as #rrggbb (set by the node from the label table '
+              'when it is configured).', read_only=False),
 )
 
 BY_NAME: Dict[str, ParamSpec] = {p.name: p for p in PARAMETERS}
@@ -159,7 +188,8 @@ class ParameterError(ValueError):
         self.name = name
 
 
-def _check_type(spec: ParamSpec, value: Any) -> None:
+def check_type(spec: ParamSpec, value: Any) -> None:
+    """Raise ParameterError when `value` is not of the parameter's type."""
     ok = {
         STRING: lambda v: isinstance(v, str),
         BOOL: lambda v: isinstance(v, bool),
@@ -170,6 +200,21 @@ def _check_type(spec: ParamSpec, value: Any) -> None:
     }[spec.type](value)
     if not ok:
         raise ParameterError(spec.name, 'expected %s, got %r' % (spec.type.lower(), value))
+
+
+def check_value(spec: ParamSpec, value: Any) -> Any:
+    """Check one value's type, choice and range; return it normalised (ParameterError)."""
+    if value is None and spec.type == STRING_ARRAY:
+        value = []  # an empty YAML list arrives without a type
+    check_type(spec, value)
+    if spec.choices and value not in spec.choices:
+        raise ParameterError(spec.name, '%r is not one of %s' % (value, ', '.join(spec.choices)))
+    if spec.range is not None and not spec.range[0] <= value <= spec.range[1]:
+        raise ParameterError(spec.name, '%r is outside [%s, %s]'
+                             % (value, spec.range[0], spec.range[1]))
+    if spec.type == STRING_ARRAY:
+        return [str(v) for v in value]
+    return value
 
 
 def camera_namespace(topic: str, input_type: str = 'raw') -> str:
@@ -204,19 +249,8 @@ def validate(values: Dict[str, Any]) -> Dict[str, Any]:
         raise ParameterError(unknown[0], 'not a parameter of the segmentation node (known: %s)'
                              % ', '.join(sorted(out)))
     for spec in PARAMETERS:
-        value = out[spec.name]
-        if value is None and spec.type == STRING_ARRAY:
-            value = out[spec.name] = []  # an empty YAML list arrives without a type
-        _check_type(spec, value)
-        if spec.choices and value not in spec.choices:
-            raise ParameterError(spec.name, '%r is not one of %s'
-                                 % (value, ', '.join(spec.choices)))
-        if spec.range is not None and not spec.range[0] <= value <= spec.range[1]:
-            raise ParameterError(spec.name, '%r is outside [%s, %s]'
-                                 % (value, spec.range[0], spec.range[1]))
-        if spec.type == STRING_ARRAY:
-            out[spec.name] = [str(v) for v in value]
-    for name in ('model', 'calibration_cache', 'labels_file'):
+        out[spec.name] = check_value(spec, out[spec.name])
+    for name in ('model', 'labels_file'):
         path = out[name]
         if path and not os.path.isfile(os.path.expanduser(path)):
             raise ParameterError(name, 'file %r does not exist' % path)
@@ -267,23 +301,48 @@ def spec_rows() -> List[Tuple[str, str, str, str, str]]:
     return rows
 
 
-def transport_warning(environ=None) -> Optional[str]:
-    """
-    A warning when the environment defeats Fast DDS's LARGE_DATA transports, else None.
+# Engine files --------------------------------------------------------------------------------
+class EnginePaths(NamedTuple):
+    """Where the node looks for and writes TensorRT files (absolute paths, '' when unset)."""
 
-    With ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (or ROS_LOCALHOST_ONLY=1) rmw_fastrtps replaces
-    the builtin transports by UDP on the loopback, so FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA has no
-    effect: measured with `fxseg bench --node --rate 5`, transport p50 34.7 ms instead of 3.7 ms
-    per 1280x720 frame.
+    engine_dir: str
+    engine: str
+    calibration_cache: str
+    timing_cache: str
+
+
+def default_engine_dir(environ=None) -> str:
+    """
+    $ROS_HOME/fxseg_ros/engines, ROS_HOME defaulting to ~/.ros (as rcl's logging directory).
+
+    Outside the install tree, which is often read-only (/opt/ros, a colcon install).
     """
     env = os.environ if environ is None else environ
-    if env.get('FASTDDS_BUILTIN_TRANSPORTS', '').upper() != 'LARGE_DATA':
-        return None
-    localhost = (env.get('ROS_AUTOMATIC_DISCOVERY_RANGE', '').upper() == 'LOCALHOST'
-                 or env.get('ROS_LOCALHOST_ONLY', '') == '1')
-    if not localhost:
-        return None
-    return ('FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA is set, but ROS_AUTOMATIC_DISCOVERY_RANGE='
-            'LOCALHOST / ROS_LOCALHOST_ONLY=1 makes Fast DDS use UDP on the loopback instead: '
-            'expect ~35 ms instead of ~4 ms per 1280x720 frame. Keep traffic off the network '
-            'with ROS_DOMAIN_ID or a firewall instead, or unset the localhost setting.')
+    ros_home = env.get('ROS_HOME') or os.path.join(os.path.expanduser('~'), '.ros')
+    return os.path.join(os.path.expanduser(ros_home), 'fxseg_ros', 'engines')
+
+
+def in_engine_dir(name: str, engine_dir: str) -> str:
+    """A name without a folder goes into engine_dir; a path stays as it is ('~' expanded)."""
+    if not name:
+        return ''
+    if os.path.dirname(name):
+        return os.path.abspath(os.path.expanduser(name))
+    return os.path.join(engine_dir, name)
+
+
+def engine_paths(cfg: Dict[str, Any], model_path: str, environ=None) -> EnginePaths:
+    """
+    The engine, calibration and timing cache files of a validated configuration.
+
+    With backend tensorrt and no `engine`, the engine is <engine_dir>/<model stem>.<precision>
+    .engine, the name `fxseg build` suggests too.
+    """
+    engine_dir = os.path.abspath(os.path.expanduser(
+        cfg['engine_dir'] or default_engine_dir(environ)))
+    engine = in_engine_dir(cfg['engine'], engine_dir)
+    if not engine and cfg['backend'] == 'tensorrt':
+        stem = os.path.splitext(os.path.basename(model_path))[0]
+        engine = os.path.join(engine_dir, '%s.%s.engine' % (stem, cfg['precision']))
+    return EnginePaths(engine_dir, engine, in_engine_dir(cfg['calibration_cache'], engine_dir),
+                       in_engine_dir(cfg['timing_cache'], engine_dir))

@@ -306,7 +306,7 @@ class SegmentationProbe:
                        timeout: float = 10.0) -> Optional[Dict[str, object]]:
         """Values of a node's parameters via its get_parameters service (None on timeout)."""
         from rcl_interfaces.srv import GetParameters
-        from rclpy.parameter import parameter_value_to_python
+        from fxseg_ros.ros.compat import parameter_value_to_python  # not in Foxy's rclpy
 
         client = self.node.create_client(GetParameters, node_name + '/get_parameters')
         try:

@@ -1,0 +1,175 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Fast DDS transports for 2.7 MB camera frames: which setups talk to which, and what to check.
+
+Plain Python (no rclpy): the launch files, the node and the tests share it.
+
+Three setups, chosen per process by its environment (a participant picks its transports when it
+starts):
+
+- `default`: Fast DDS's builtin transports (UDPv4 + shared memory with small segments). Reaches
+  and is reached by every ROS 2 process that was started normally (drivers, `ros2 topic echo`,
+  RViz, rosbag2). Frames above the shared-memory segment travel as UDP fragments.
+- `shm`: the XML profile config/fastdds_large_images.xml (UDPv4 + shared memory with 32 MiB
+  segments). Talks to `default` processes in both directions; frames that a `shm` process
+  publishes go through shared memory in one piece, so the camera driver is the side that gains
+  (and the node, for its masks and overlays). The best setup measured on both distros.
+- `large_data`: FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA (UDP for discovery only, TCP and shared
+  memory for data). Only talks to processes that use LARGE_DATA too: with Fast DDS 3.2 a
+  LARGE_DATA participant and a default one exchange nothing, in either direction.
+
+Medians below: 1280x720 bgr8 frames, reliable, 10 Hz, 100 frames per pair, between two bare
+rclpy processes, measured side by side in one run with
+`python -m fxseg_ros.ros.transport_bench --frames 100 --rate 10` (`--localhost` for the last
+figure) on the 2-core x86 development machine while other work ran (load 4-7): ROS 2 Kilted
+wheels (Fast DDS 3.2) and Jazzy wheels (Fast DDS 2.14).
+"""
+
+
+import os
+from typing import Dict, Mapping, Optional
+
+TRANSPORTS = ('default', 'shm', 'large_data')
+#: The XML profile of the `shm` setup, in the package's config folder.
+PROFILE_FILE = 'fastdds_large_images.xml'
+#: Fast DDS 3.x reads FASTDDS_DEFAULT_PROFILES_FILE, 2.x (Humble 2.6, Jazzy 2.14)
+#: FASTRTPS_DEFAULT_PROFILES_FILE: the `shm` setup sets both.
+PROFILE_VARIABLES = ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')
+
+#: Median transport time per 1280x720 bgr8 frame (ms) by (publisher, subscriber) setup, Kilted
+#: (Fast DDS 3.2); None: the two exchange nothing. default -> default also delivered only 88 of
+#: 100 frames (p95 423 ms): a reliable writer's history overflows while UDP fragments crawl.
+TRANSPORT_MEDIAN_MS = {
+    ('default', 'default'): 42.2,
+    ('default', 'shm'): 39.1,
+    ('shm', 'default'): 8.0,
+    ('shm', 'shm'): 7.9,
+    ('large_data', 'large_data'): 9.5,
+    ('default', 'large_data'): None,
+    ('large_data', 'default'): None,
+    ('shm', 'large_data'): None,
+    ('large_data', 'shm'): None,
+}
+#: The same on Jazzy (Fast DDS 2.14): LARGE_DATA gains nothing there, the shm profile does.
+TRANSPORT_MEDIAN_MS_JAZZY = {
+    ('default', 'default'): 18.8,
+    ('default', 'shm'): 18.7,
+    ('shm', 'default'): 7.6,
+    ('shm', 'shm'): 7.4,
+    ('large_data', 'large_data'): 20.7,
+    ('default', 'large_data'): None,
+    ('large_data', 'default'): None,
+    ('shm', 'large_data'): None,
+    ('large_data', 'shm'): None,
+}
+#: LARGE_DATA on both sides with ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (Kilted):
+#: rmw_fastrtps replaces the builtin transports by UDP on the loopback.
+LOCALHOST_LARGE_DATA_MEDIAN_MS = 40.0
+
+def transport_environment(mode: str, profile_path: str = '') -> Dict[str, str]:
+    """
+    Environment variables that put a process on `mode` (one of TRANSPORTS).
+
+    profile_path: the XML profile for `shm` (config/fastdds_large_images.xml of the package).
+    """
+    if mode == 'default':
+        return {}
+    if mode == 'shm':
+        if not profile_path:
+            raise ValueError('the shm transport needs the path of %s' % PROFILE_FILE)
+        return {name: profile_path for name in PROFILE_VARIABLES}
+    if mode == 'large_data':
+        return {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}
+    raise ValueError('transport must be one of %s, got %r' % (', '.join(TRANSPORTS), mode))
+
+
+def current_transport(environ: Optional[Mapping[str, str]] = None) -> str:
+    """The setup of this process's environment: 'large_data', 'shm', 'profile' or 'default'."""
+    env = os.environ if environ is None else environ
+    if env.get('FASTDDS_BUILTIN_TRANSPORTS', '').upper().startswith('LARGE_DATA'):
+        return 'large_data'
+    profile = next((env[name] for name in PROFILE_VARIABLES if env.get(name)), '')
+    if profile:
+        return 'shm' if os.path.basename(profile) == PROFILE_FILE else 'profile'
+    return 'default'
+
+
+def describe_transport(environ: Optional[Mapping[str, str]] = None) -> str:
+    """This process's Fast DDS setup in words, for log lines."""
+    env = os.environ if environ is None else environ
+    mode = current_transport(env)
+    if mode == 'large_data':
+        return 'FASTDDS_BUILTIN_TRANSPORTS=%s' % env['FASTDDS_BUILTIN_TRANSPORTS']
+    if mode in ('shm', 'profile'):
+        name = next(n for n in PROFILE_VARIABLES if env.get(n))
+        return '%s=%s' % (name, env[name])
+    return 'the default Fast DDS transports'
+
+
+def _localhost(env: Mapping[str, str]) -> bool:
+    return (env.get('ROS_AUTOMATIC_DISCOVERY_RANGE', '').upper() == 'LOCALHOST'
+            or env.get('ROS_LOCALHOST_ONLY', '') == '1')
+
+
+def transport_warning(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """
+    A warning when the environment defeats Fast DDS's LARGE_DATA transports, else None.
+
+    With ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (or ROS_LOCALHOST_ONLY=1) rmw_fastrtps replaces
+    the builtin transports by UDP on the loopback, so FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA has no
+    effect (see LOCALHOST_LARGE_DATA_MEDIAN_MS).
+    """
+    env = os.environ if environ is None else environ
+    if current_transport(env) != 'large_data' or not _localhost(env):
+        return None
+    return ('FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA is set, but ROS_AUTOMATIC_DISCOVERY_RANGE='
+            'LOCALHOST / ROS_LOCALHOST_ONLY=1 makes Fast DDS use UDP on the loopback instead: '
+            'expect ~%.0f ms instead of ~%.0f ms per 1280x720 frame. Keep traffic off the network '
+            'with ROS_DOMAIN_ID or a firewall instead, or unset the localhost setting.'
+            % (LOCALHOST_LARGE_DATA_MEDIAN_MS,
+               TRANSPORT_MEDIAN_MS[('large_data', 'large_data')]))
+
+
+def speed_hint(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """On the default transports: how much faster the shm profile moves big frames, else None."""
+    if current_transport(environ) != 'default':
+        return None
+    return ('big frames: a camera driver started with the Fast DDS profile %s '
+            '(FASTDDS_DEFAULT_PROFILES_FILE, FASTRTPS_DEFAULT_PROFILES_FILE before Fast DDS 3) '
+            'delivers a 1280x720 frame in ~%.0f ms instead of ~%.0f ms; the node talks to it '
+            'either way (launch argument transport:=shm gives the node the profile too)'
+            % (PROFILE_FILE, TRANSPORT_MEDIAN_MS[('shm', 'default')],
+               TRANSPORT_MEDIAN_MS[('default', 'default')]))
+
+
+def no_frames_advice(topic: str, publishers: int, waited_s: float,
+                     environ: Optional[Mapping[str, str]] = None,
+                     matched: Optional[int] = None) -> str:
+    """
+    The warning when a camera topic delivered no frame `waited_s` after activation.
+
+    publishers: publishers of the topic this node's graph knows (0: none discovered).
+    matched: publishers matched to the node's subscription (None where rclpy does not report it).
+    """
+    env = os.environ if environ is None else environ
+    mode = current_transport(env)
+    domain = env.get('ROS_DOMAIN_ID') or '0 (unset)'
+    peers = ('a camera driver with FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA reaches only nodes that '
+             'use it too' if mode != 'large_data' else
+             'this node uses LARGE_DATA, which reaches only publishers that use it too (start '
+             'the node with transport:=default or the driver with LARGE_DATA)')
+    transports = 'the transports: this node uses %s; %s' % (describe_transport(env), peers)
+    head = '%s: no frame received %.0f s after activation' % (topic, waited_s)
+    if publishers == 0 and not matched:
+        return ('%s and no publisher found; check the topic name (camera_topics, remappings: '
+                '`ros2 topic list`), that the driver runs with the same ROS_DOMAIN_ID (here %s), '
+                'and %s' % (head, domain, transports))
+    if matched == 0:
+        return ('%s: %d publisher(s) found, none matched to this subscription; check the QoS (a '
+                'best-effort driver needs qos:=sensor_data; the node logs an incompatible QoS) '
+                'and %s' % (head, publishers, transports))
+    return ('%s with %d publisher(s) %s; check that the driver publishes (`ros2 topic hz %s`), '
+            'the QoS (a best-effort driver needs qos:=sensor_data) and %s'
+            % (head, matched or publishers, 'matched' if matched else 'found', topic,
+               transports))
