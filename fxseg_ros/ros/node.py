@@ -22,6 +22,7 @@ node cannot start (one FATAL line naming the argument or parameter).
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from typing import Optional, Sequence
@@ -89,6 +90,25 @@ def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def _fatal(message: str) -> int:
     rclpy.logging.get_logger(NODE_NAME).fatal('cannot start: %s' % message)
     return 2
+
+
+def _exit_without_teardown(status: int) -> None:
+    """
+    End a process that could not start at once, without destroying its DDS participant.
+
+    Fast DDS 3.2 (Kilted wheels) can deadlock when a participant is destroyed while discovery is
+    still running, as it is right after start-up: `rmw_fastrtps_shared_cpp::destroy_participant`
+    calls `DomainParticipant::set_listener`, which waits for the running listener callback, while
+    that callback (`on_reader_discovery` on a transport thread) waits for a mutex the destroying
+    thread holds (seen as a node that logged its FATAL line and then spun at 70 % CPU for
+    minutes). A failed start has nothing to release that the OS does not: flush the log and go.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more to say
+            pass
+    os._exit(status)
 
 
 def _start(node: SegmentationNode, stop: StopRequest) -> Optional[int]:
@@ -167,18 +187,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     node = None
     status = 0
     try:
-        node = SegmentationNode()
-        problem = dropped_override_problem(args, node.cfg, node.get_name())
-        if problem:
-            raise StartupError(problem)
-        status = _start(node, stop)
-        if status is None:
-            _spin(node, stop)
-            status = 0
-    except StartupError as exc:
-        status = _fatal(str(exc))
-    except KeyboardInterrupt:
-        status = 0  # a signal during the start-up configure
+        try:
+            node = SegmentationNode()
+            problem = dropped_override_problem(args, node.cfg, node.get_name())
+            if problem:
+                raise StartupError(problem)
+            status = _start(node, stop)
+            if status is None:
+                _spin(node, stop)
+                status = 0
+        except StartupError as exc:
+            status = _fatal(str(exc))
+        except KeyboardInterrupt:
+            status = 0  # a signal during the start-up configure
+        if status == 2:
+            _exit_without_teardown(status)
     finally:
         if node is not None:
             _stop(node)
