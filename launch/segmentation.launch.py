@@ -20,8 +20,10 @@ config/fastdds_large_images.xml (shared memory with 32 MiB segments besides UDP)
 to default processes both ways, and its own outputs travel in one piece; start the camera driver
 with the same profile (FASTDDS_DEFAULT_PROFILES_FILE, FASTRTPS_DEFAULT_PROFILES_FILE before
 Fast DDS 3) to have its frames travel that way too. `transport:=large_data` sets
-FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA for the node: only processes that set it too can talk to
-it then.
+FASTDDS_BUILTIN_TRANSPORTS to LARGE_DATA with a socket size whose shared-memory segment holds a
+frame (transport.LARGE_DATA_TRANSPORTS) for the node: only processes that set the same can
+talk to it then (Fast DDS 2.14 / 3.x; Humble's Fast DDS 2.6 refuses the socket size and stays
+on its default transports).
 
 Bad arguments stop the launch with one line naming the argument.
 """
@@ -163,7 +165,7 @@ def _node(context, fixed_platform=None):
 
 def launch_arguments(fixed_platform=None):
     """The DeclareLaunchArgument actions; `platform` only where it is not fixed."""
-    transports = list(_transport_module().TRANSPORTS)
+    transport = _transport_module()
     declared = []
     if fixed_platform is None:
         declared.append(DeclareLaunchArgument(
@@ -201,11 +203,13 @@ def launch_arguments(fixed_platform=None):
             description='Configure and activate the node at start-up; false: leave it '
                         'unconfigured for a lifecycle manager'),
         DeclareLaunchArgument(
-            'transport', default_value='default', choices=transports,
+            'transport', default_value=transport.DEFAULT_TRANSPORT,
+            choices=list(transport.TRANSPORTS),
             description='Fast DDS setup of the node: default (reachable by every ROS 2 '
-                        'process), shm (config/fastdds_large_images.xml: shared memory for big '
-                        'frames, still reachable by default processes), large_data '
-                        '(FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA: only LARGE_DATA peers)'),
+                        'process), shm (config/%s: shared memory for big frames, still '
+                        'reachable by default processes), large_data '
+                        '(FASTDDS_BUILTIN_TRANSPORTS=%s: only peers with the same)'
+                        % (transport.PROFILE_FILE, transport.LARGE_DATA_TRANSPORTS)),
     ]
     return declared
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.launch_tools
+
 TEST_DIR = Path(__file__).resolve().parent
 #: One collected test per line in `pytest --collect-only -q` output: path::name[...]
 NODE_ID = re.compile(r'^(test/[^:\s]+\.py)::\S')

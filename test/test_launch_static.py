@@ -197,6 +197,7 @@ def _load_launch_file(name):
     return module
 
 
+@pytest.mark.launch_tools
 def test_launch_file_helpers_when_launch_is_installed():
     # launch.actions, not launch: the tree's launch/ folder imports as a namespace package
     pytest.importorskip('launch.actions', reason='the ros2 launch tools are not installed here')
@@ -240,3 +241,25 @@ def test_package_xml_declares_the_ros_packages_the_node_imports():
     assert {'rclpy', 'sensor_msgs', 'diagnostic_msgs'} <= ros_packages
     assert ros_packages <= deps, 'missing exec_depend: %s' % (ros_packages - deps)
     assert {'launch', 'launch_ros'} <= deps
+
+
+@pytest.mark.parametrize('platform', ['tx2', 'px2'])
+def test_engine_files_named_alike_in_config_launch_files_and_docs(platform):
+    """The engine (and calibration cache) a platform's config names is the one the docs build."""
+    values = yaml.safe_load((CONFIG_DIR / (platform + '.yaml')).read_text())
+    config = values['/**']['ros__parameters']
+    names = [config['engine']] + ([config['calibration_cache']]
+                                  if config.get('calibration_cache') else [])
+    assert config['engine_dir'] == ''  # the default folder the docs use
+    launch_doc = ast.get_docstring(ast.parse(
+        (LAUNCH_DIR / (platform + '.launch.py')).read_text()))
+    engines_readme = (ROOT / 'engines' / 'README.md').read_text()
+    readme = (ROOT / 'README.md').read_text()
+    for name in names:
+        assert name in launch_doc, (name, platform + '.launch.py')
+        # built where the node looks: `fxseg build ... --out $ENGINES/<name>` or the cache there
+        assert '$ENGINES/%s' % name in engines_readme, name
+        assert name in readme, name
+    # the folder the docs name is the node's default engine_dir (no ROS_HOME set)
+    assert 'ENGINES=~/.ros/fxseg_ros/engines' in engines_readme
+    assert P.default_engine_dir({}) == str(Path('~/.ros/fxseg_ros/engines').expanduser())

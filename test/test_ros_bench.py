@@ -27,14 +27,18 @@ def _rclpy_or_skip():
 @pytest.mark.slow
 def test_short_benchmark_of_two_cameras(demo_model, tmp_path, monkeypatch):
     _rclpy_or_skip()
-    from fxseg_ros.ros.bench_node import LARGE_DATA_TRANSPORTS, format_report, run_node_benchmark
+    from fxseg_ros.ros.bench_node import format_report, run_node_benchmark
 
     monkeypatch.setenv('FXSEG_CACHE_DIR', str(tmp_path / 'cache'))
-    # two cameras triggered together; the node waits for both frames: batches of two
+    # two cameras triggered together; the node waits for both frames: batches of two. Both
+    # processes on the large_data setup (LARGE_DATA with a segment that holds a frame)
     result = run_node_benchmark(model=str(demo_model), cameras=2, rate_hz=2.0, duration_s=2.5,
-                                warmup_s=0.5, params={'batch_wait_ms': 200.0},
+                                warmup_s=0.5, transport='large_data',
+                                params={'batch_wait_ms': 200.0},
                                 log_path=str(tmp_path / 'node.log'))
-    assert result['transports'] == LARGE_DATA_TRANSPORTS
+    assert result['transport'] == 'large_data'
+    assert result['transport_environment'] == {
+        'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA?sockets_size=4250KiB'}
     assert len(result['cameras']) == 2
     for cam in result['cameras']:
         # 2 Hz for 2.5 s measured: ticks at 0.5, 1.0, ..., 3.0 s after the start
@@ -58,6 +62,8 @@ def test_short_benchmark_of_two_cameras(demo_model, tmp_path, monkeypatch):
     assert batching['mean_batch_size'] > 1.5, batching
     report = format_report(result)
     assert 'stamp -> mask back here' in report and '/fxseg_bench/cam1/image_raw' in report
+    assert 'transport large_data (FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA?sockets_size=4250KiB)' \
+        in report
 
 
 BENCH_MODULE = [sys.executable, '-m', 'fxseg_ros.ros.bench_node']

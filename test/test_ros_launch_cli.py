@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.launch_tools
+
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_DIR = ROOT / 'launch'
 

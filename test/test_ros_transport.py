@@ -16,7 +16,8 @@ NS = {'dds': 'http://www.eprosima.com'}
 
 @pytest.mark.parametrize('mode, expected', [
     ('default', {}),
-    ('large_data', {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}),
+    # the socket size makes the shared-memory segment (2 x 4250 KiB) hold a 2.7 MB frame
+    ('large_data', {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA?sockets_size=4250KiB'}),
     # Fast DDS 3 reads the first, Fast DDS 2 (Humble, Jazzy) the second
     ('shm', {'FASTDDS_DEFAULT_PROFILES_FILE': '/s/' + T.PROFILE_FILE,
              'FASTRTPS_DEFAULT_PROFILES_FILE': '/s/' + T.PROFILE_FILE}),
@@ -55,6 +56,9 @@ def test_current_transport_and_its_description(environ, mode, words):
     ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA', 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'},
      True),
     ({'FASTDDS_BUILTIN_TRANSPORTS': 'large_data', 'ROS_LOCALHOST_ONLY': '1'}, True),
+    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA?sockets_size=4250KiB',
+      'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'}, True),
+    ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA?sockets_size=4250KiB'}, False),
     ({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA', 'ROS_LOCALHOST_ONLY': '0'}, False),
     ({'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'}, False),
 ])
@@ -62,7 +66,10 @@ def test_transport_warning_when_localhost_defeats_large_data(env, warns):
     message = T.transport_warning(env)
     assert (message is not None) == warns
     if warns:
-        assert 'LARGE_DATA' in message and 'ROS_DOMAIN_ID' in message
+        # names the value this process has, options included
+        assert 'FASTDDS_BUILTIN_TRANSPORTS=%s is set' % env['FASTDDS_BUILTIN_TRANSPORTS'] \
+            in message
+        assert 'ROS_DOMAIN_ID' in message
         # the figures are the measured ones of the table, not typed into the message
         assert '~%.0f ms instead of ~%.0f ms' % (
             T.LOCALHOST_LARGE_DATA_MEDIAN_MS,
@@ -111,3 +118,21 @@ def test_speed_hint_only_on_the_default_transports():
                                             T.TRANSPORT_MEDIAN_MS[('default', 'default')]) in hint
     assert T.speed_hint({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}) is None
     assert T.speed_hint(T.transport_environment('shm', '/c/' + T.PROFILE_FILE)) is None
+
+
+def test_large_data_sockets_size_makes_a_segment_that_holds_a_frame():
+    # Fast DDS sizes the LARGE_DATA shared-memory segment at 2 x the socket buffer size
+    value = T.transport_environment('large_data')['FASTDDS_BUILTIN_TRANSPORTS']
+    name, _, options = value.partition('?')
+    assert name == 'LARGE_DATA'
+    key, _, size = options.partition('=')
+    assert key == 'sockets_size' and size.endswith('KiB')
+    segment_bytes = 2 * int(size[:-len('KiB')]) * 1024
+    frame_bytes = 1280 * 720 * 3
+    assert segment_bytes > frame_bytes and segment_bytes > 512 * 1024  # 2.14's default segment
+
+
+def test_profile_path_finds_the_source_tree_profile():
+    assert Path(T.profile_path()) == PROFILE
+    # the launch files' default for their transport argument is the module's
+    assert T.DEFAULT_TRANSPORT == 'default'

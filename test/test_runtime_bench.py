@@ -106,7 +106,11 @@ def test_bench_node_options_parse():
     from fxseg_ros.cli.main import build_parser
 
     args = build_parser().parse_args(['bench', '--node', '--cameras', '2', '--rate', '15',
-                                      '--duration', '5', '--large-data', 'no'])
+                                      '--duration', '5', '--transport', 'shm'])
     assert args.node and args.cameras == 2 and args.rate == 15.0 and args.duration == 5.0
-    assert args.large_data == 'no'
+    assert args.transport == 'shm'
+    # without --transport: Fast DDS's default transports, as the launch files start the node
+    assert build_parser().parse_args(['bench', '--node']).transport == 'default'
     assert not build_parser().parse_args(['bench']).node
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(['bench', '--node', '--transport', 'udp'])

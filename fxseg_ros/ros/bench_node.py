@@ -27,22 +27,13 @@ import numpy as np
 
 from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
 from fxseg_ros.ros.environment import override_environ, restore_environ
+from fxseg_ros.ros.transport import (DEFAULT_TRANSPORT, describe_transport, profile_path,
+                                     transport_environment, TRANSPORT_VARIABLES, TRANSPORTS)
 
 LOG = logging.getLogger(__name__)
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'config'
 
-#: Socket buffer size given to Fast DDS's LARGE_DATA builtin transports, in KiB. Fast DDS sizes
-#: the LARGE_DATA shared-memory segment from it (2 x the socket buffer size, see
-#: eProsima/Fast-DDS v2.14.5 and v3.2.3 src/cpp/rtps/attributes/RTPSParticipantAttributes.cpp
-#: `create_shm_transport`). Without it, Fast DDS 2.x (Jazzy) falls back to its 512 KiB default
-#: segment (v2.14.5 src/cpp/rtps/transport/shared_mem/SharedMemTransport.cpp), too small for a
-#: 1280x720 bgr8 frame (2.7 MB), which then travels over TCP on the loopback (transport p50
-#: 13-15 ms instead of 3.3 ms here); Fast DDS 3.2 (Kilted) picks 8500 KiB itself (v3.2.3, same
-#: file). 4250 KiB gives both the 8500 KiB segment.
-LARGE_DATA_SOCKETS_SIZE_KIB = 4250
-#: FASTDDS_BUILTIN_TRANSPORTS value of the fast large-image setup, for both processes.
-LARGE_DATA_TRANSPORTS = 'LARGE_DATA?sockets_size=%dKiB' % LARGE_DATA_SOCKETS_SIZE_KIB
 #: How long the node may take to subscribe and answer its first frame.
 START_TIMEOUT_S = 60.0
 #: Log lines of a node that exited, shown with the error.
@@ -219,20 +210,23 @@ def _publish_paced(probe, messages, rate_hz: float, warmup_s: float, duration_s:
 
 
 def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: float = 30.0,
-                       duration_s: float = 10.0, warmup_s: float = 2.0, large_data: bool = True,
-                       params_file: Optional[str] = None, params: Optional[Dict] = None,
-                       seed: int = 0, log_path: Optional[str] = None,
+                       duration_s: float = 10.0, warmup_s: float = 2.0,
+                       transport: str = DEFAULT_TRANSPORT, params_file: Optional[str] = None,
+                       params: Optional[Dict] = None, seed: int = 0,
+                       log_path: Optional[str] = None,
                        progress: bool = False) -> Dict[str, object]:
     """
     Run the node benchmark; return the figures as a dict (see `format_report`).
 
-    large_data: set FASTDDS_BUILTIN_TRANSPORTS to LARGE_DATA_TRANSPORTS for the node and this
-    process; False leaves Fast DDS on its default transports. Raises NodeExitedError when the
-    node exits or does not answer (with its last log lines), ValueError on a bad argument.
+    transport: the Fast DDS setup (fxseg_ros.ros.transport.TRANSPORTS) of the node and of this
+    process, the camera side, as the launch argument `transport` sets it for the node. Raises
+    NodeExitedError when the node exits or does not answer (with its last log lines),
+    ValueError on a bad argument.
     """
     if cameras < 1 or not rate_hz > 0 or not duration_s > 0 or warmup_s < 0:
         raise ValueError('cameras >= 1, rate_hz > 0, duration_s > 0 and warmup_s >= 0 needed, '
                          'got %r, %r, %r, %r' % (cameras, rate_hz, duration_s, warmup_s))
+    env = transport_environment(transport, profile_path() if transport == 'shm' else '')
     from fxseg_ros.data.synth import SceneGenerator
     from fxseg_ros.ros.probe import SegmentationProbe, start_node, status_dict
 
@@ -242,8 +236,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
     if model:
         node_params['model'] = str(model)
     node_params.update(params or {})
-    saved = override_environ({'FASTDDS_BUILTIN_TRANSPORTS': LARGE_DATA_TRANSPORTS if large_data
-                              else None})
+    saved = override_environ({name: env.get(name) for name in TRANSPORT_VARIABLES})
     log_path = log_path or os.path.join(tempfile.mkdtemp(prefix='fxseg_bench_'), 'node.log')
     with open(log_path, 'w') as log_file:
         proc = start_node(params_file or _default_config(), node_params, log_file=log_file)
@@ -280,8 +273,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
                    for c, topic in enumerate(topics)]
         runner = (status_dict(diag, runner_name) if diag is not None else None) or {}
         return {'cameras': results, 'rate_hz': rate_hz, 'duration_s': duration_s,
-                'large_data': large_data,
-                'transports': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'DEFAULT'),
+                'transport': transport, 'transport_environment': env,
                 'runner': runner, 'batching': _batching(before, runner), 'node_log': log_path}
     finally:
         if probe is not None:
@@ -292,10 +284,9 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
 
 def format_report(result: Dict[str, object]) -> str:
     """The benchmark's figures as text, one block per camera."""
-    lines = ['segmentation_node through DDS: %d camera(s) at %g Hz for %g s, '
-             'FASTDDS_BUILTIN_TRANSPORTS=%s'
+    lines = ['segmentation_node through DDS: %d camera(s) at %g Hz for %g s, transport %s (%s)'
              % (len(result['cameras']), result['rate_hz'], result['duration_s'],
-                result.get('transports', 'LARGE_DATA' if result['large_data'] else 'DEFAULT'))]
+                result['transport'], describe_transport(result['transport_environment']))]
     for cam in result['cameras']:
         rt, node = cam['e2e_roundtrip_ms'], cam['node_e2e_ms']
         stages = ', '.join('%s %.1f' % kv for kv in cam['node_stage_p50_ms'].items())
@@ -335,9 +326,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='frames per second per camera (default 30, at most %g)'
                         % _rate_range()[1])
     parser.add_argument('--duration', type=float, default=10.0, help='seconds measured')
-    parser.add_argument('--large-data', choices=('yes', 'no'), default='yes',
-                        help='Fast DDS LARGE_DATA transports (FASTDDS_BUILTIN_TRANSPORTS=%s) '
-                             'for both processes (default yes)' % LARGE_DATA_TRANSPORTS)
+    parser.add_argument('--transport', choices=TRANSPORTS, default=DEFAULT_TRANSPORT,
+                        help='Fast DDS setup of the node and of the publishing side, as the '
+                             'launch argument transport (default %s; fxseg_ros.ros.transport)'
+                             % DEFAULT_TRANSPORT)
     parser.add_argument('--params-file', help='node parameter file (default config/cpu.yaml)')
 
 
@@ -370,7 +362,7 @@ def run(args: argparse.Namespace, model: Optional[str] = None,
     try:
         result = run_node_benchmark(model=model, cameras=args.cameras, rate_hz=args.rate,
                                     duration_s=args.duration,
-                                    large_data=args.large_data == 'yes',
+                                    transport=args.transport,
                                     params_file=args.params_file, progress=True)
     except NodeExitedError as exc:
         print('%s: %s' % (prog, exc), file=sys.stderr)

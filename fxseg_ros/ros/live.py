@@ -35,6 +35,7 @@ import numpy as np
 
 from fxseg_ros.data.stamps import stamp_to_ns
 from fxseg_ros.ros.environment import environ_overrides
+from fxseg_ros.ros.transport import LARGE_DATA_TRANSPORTS
 
 LOG = logging.getLogger(__name__)
 
@@ -225,7 +226,7 @@ def _result(options: LiveOptions, session: '_LiveSession', status) -> Dict[str, 
         'node_diagnostics': dict(session.node_diag),
         'node_runner': dict(session.runner_diag),
         'node_exit_status': status,
-        'dds_transport': session.transport,
+        'dds_transport': session.transport or 'DEFAULT',
     }
 
 
@@ -257,11 +258,16 @@ def run_live(options: LiveOptions) -> Dict[str, object]:
     if not options.connect and not options.model:
         raise LiveEvalError('give the model the node should run (or --connect)')
 
-    # Large frames between processes: Fast DDS's LARGE_DATA builtin transports (shared memory
-    # on one host) unless the caller chose transports; applied to the node and to our own
-    # participant only, not left in this process's environment.
-    transport = os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
-    env = dict(os.environ, FASTDDS_BUILTIN_TRANSPORTS=transport)
+    # Large frames between processes: the node started here and our own participant use the
+    # large_data setup (LARGE_DATA_TRANSPORTS, shared memory that holds a frame) unless the
+    # caller chose transports; a node started elsewhere (--connect) is reached on the caller's
+    # transports, Fast DDS's default ones unless set (LARGE_DATA reaches only LARGE_DATA peers).
+    # Applied to the node and to our own participant only, not left in this process.
+    transport = os.environ.get('FASTDDS_BUILTIN_TRANSPORTS') or (
+        None if options.connect else LARGE_DATA_TRANSPORTS)
+    env = dict(os.environ)
+    if transport:
+        env['FASTDDS_BUILTIN_TRANSPORTS'] = transport
     tmp = Path(tempfile.mkdtemp(prefix='fxseg_live_'))
     node_proc = None
     try:
@@ -288,7 +294,7 @@ class _LiveSession:
     """The player / collector ROS node of one live run (its own rclpy context)."""
 
     def __init__(self, options: LiveOptions, reader, image_topic: str, mask_topic: str,
-                 node_proc: Optional[NodeProcess], transport: str):
+                 node_proc: Optional[NodeProcess], transport: Optional[str]):
         import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.context import Context

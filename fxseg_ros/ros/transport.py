@@ -15,8 +15,9 @@ starts):
   segments). Talks to `default` processes in both directions; frames that a `shm` process
   publishes go through shared memory in one piece, so the camera driver is the side that gains
   (and the node, for its masks and overlays). The best setup measured on both distros.
-- `large_data`: FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA (UDP for discovery only, TCP and shared
-  memory for data). Only talks to processes that use LARGE_DATA too: with Fast DDS 3.2 a
+- `large_data`: FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA_TRANSPORTS (LARGE_DATA: UDP for discovery
+  only, TCP and shared memory for data; with a socket size that makes the shared-memory segment
+  hold a frame). Only talks to processes that use LARGE_DATA too: with Fast DDS 3.2 and 2.14 a
   LARGE_DATA participant and a default one exchange nothing, in either direction.
 
 Medians below: 1280x720 bgr8 frames, reliable, 10 Hz, 100 frames per pair, between two bare
@@ -31,11 +32,32 @@ import os
 from typing import Dict, Mapping, Optional
 
 TRANSPORTS = ('default', 'shm', 'large_data')
+#: The setup when none is chosen (launch argument `transport`, the node benchmark): the node
+#: stays reachable by every ROS 2 process started normally.
+DEFAULT_TRANSPORT = 'default'
 #: The XML profile of the `shm` setup, in the package's config folder.
 PROFILE_FILE = 'fastdds_large_images.xml'
 #: Fast DDS 3.x reads FASTDDS_DEFAULT_PROFILES_FILE, 2.x (Humble 2.6, Jazzy 2.14)
 #: FASTRTPS_DEFAULT_PROFILES_FILE: the `shm` setup sets both.
 PROFILE_VARIABLES = ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')
+#: Every variable a setup sets; a process put on a setup has the others removed.
+TRANSPORT_VARIABLES = ('FASTDDS_BUILTIN_TRANSPORTS',) + PROFILE_VARIABLES
+
+#: Socket buffer size given to Fast DDS's LARGE_DATA builtin transports, in KiB. Fast DDS sizes
+#: the LARGE_DATA shared-memory segment from it (2 x the socket buffer size: eProsima/Fast-DDS
+#: v2.14.5 and v3.2.3 src/cpp/rtps/attributes/RTPSParticipantAttributes.cpp
+#: `create_shm_transport`). Without it Fast DDS 2.14 (Jazzy) keeps its 512 KiB default segment
+#: (v2.14.5 src/cpp/rtps/transport/shared_mem/SharedMemTransport.cpp
+#: `shm_default_segment_size`), too small for a 1280x720 bgr8 frame (2.7 MB), which then travels
+#: over TCP on the loopback; Fast DDS 3.2 (Kilted) picks 8500 KiB itself for LARGE_DATA (v3.2.3,
+#: RTPSParticipantAttributes.cpp). 4250 KiB gives both the 8500 KiB segment. The options after
+#: `?` are parsed from Fast DDS 2.14 on (v2.14.0 src/cpp/rtps/participant/RTPSParticipantImpl.cpp
+#: `get_builtin_transports_from_env_var`); Fast DDS 2.6 (Humble) takes the bare names only and
+#: logs "Wrong value ... Leaving as DEFAULT" for this value (v2.6.10, same file): there the
+#: process stays on the default transports (use the `shm` setup on Humble).
+LARGE_DATA_SOCKETS_SIZE_KIB = 4250
+#: FASTDDS_BUILTIN_TRANSPORTS of the `large_data` setup, for the node and its peers alike.
+LARGE_DATA_TRANSPORTS = 'LARGE_DATA?sockets_size=%dKiB' % LARGE_DATA_SOCKETS_SIZE_KIB
 
 #: Median transport time per 1280x720 bgr8 frame (ms) by (publisher, subscriber) setup, Kilted
 #: (Fast DDS 3.2); None: the two exchange nothing. default -> default also delivered only 88 of
@@ -67,6 +89,27 @@ TRANSPORT_MEDIAN_MS_JAZZY = {
 #: rmw_fastrtps replaces the builtin transports by UDP on the loopback.
 LOCALHOST_LARGE_DATA_MEDIAN_MS = 40.0
 
+
+def profile_path() -> str:
+    """
+    The `shm` setup's XML profile: config/ of the source tree, else of the installed package.
+
+    '' where neither exists (transport_environment('shm', '') refuses it then).
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    source = os.path.join(here, '..', '..', 'config', PROFILE_FILE)
+    if os.path.isfile(source):
+        return os.path.abspath(source)
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        installed = os.path.join(get_package_share_directory('fxseg_ros'), 'config',
+                                 PROFILE_FILE)
+    except (ImportError, LookupError, ValueError):
+        return ''
+    return installed if os.path.isfile(installed) else ''
+
+
 def transport_environment(mode: str, profile_path: str = '') -> Dict[str, str]:
     """
     Environment variables that put a process on `mode` (one of TRANSPORTS).
@@ -80,7 +123,7 @@ def transport_environment(mode: str, profile_path: str = '') -> Dict[str, str]:
             raise ValueError('the shm transport needs the path of %s' % PROFILE_FILE)
         return {name: profile_path for name in PROFILE_VARIABLES}
     if mode == 'large_data':
-        return {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}
+        return {'FASTDDS_BUILTIN_TRANSPORTS': LARGE_DATA_TRANSPORTS}
     raise ValueError('transport must be one of %s, got %r' % (', '.join(TRANSPORTS), mode))
 
 
@@ -117,17 +160,18 @@ def transport_warning(environ: Optional[Mapping[str, str]] = None) -> Optional[s
     A warning when the environment defeats Fast DDS's LARGE_DATA transports, else None.
 
     With ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (or ROS_LOCALHOST_ONLY=1) rmw_fastrtps replaces
-    the builtin transports by UDP on the loopback, so FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA has no
-    effect (see LOCALHOST_LARGE_DATA_MEDIAN_MS).
+    the builtin transports by UDP on the loopback, so FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA (bare
+    or with options, e.g. LARGE_DATA_TRANSPORTS) has no effect (see
+    LOCALHOST_LARGE_DATA_MEDIAN_MS).
     """
     env = os.environ if environ is None else environ
     if current_transport(env) != 'large_data' or not _localhost(env):
         return None
-    return ('FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA is set, but ROS_AUTOMATIC_DISCOVERY_RANGE='
+    return ('FASTDDS_BUILTIN_TRANSPORTS=%s is set, but ROS_AUTOMATIC_DISCOVERY_RANGE='
             'LOCALHOST / ROS_LOCALHOST_ONLY=1 makes Fast DDS use UDP on the loopback instead: '
             'expect ~%.0f ms instead of ~%.0f ms per 1280x720 frame. Keep traffic off the network '
             'with ROS_DOMAIN_ID or a firewall instead, or unset the localhost setting.'
-            % (LOCALHOST_LARGE_DATA_MEDIAN_MS,
+            % (env['FASTDDS_BUILTIN_TRANSPORTS'], LOCALHOST_LARGE_DATA_MEDIAN_MS,
                TRANSPORT_MEDIAN_MS[('large_data', 'large_data')]))
 
 

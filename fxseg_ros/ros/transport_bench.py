@@ -6,10 +6,12 @@ Which Fast DDS setups deliver 1280x720 frames between two processes, and how fas
     python -m fxseg_ros.ros.transport_bench --frames 100 --rate 10
 
 For every (publisher, subscriber) pair of setups (fxseg_ros.ros.transport: default, shm,
-large_data) a subscriber process and a publisher process, each with its own environment, send
-`--frames` bgr8 frames at `--rate` Hz over a reliable topic; the subscriber measures header stamp
-to receipt. One table, side by side in one run: frames delivered, p50 / p95, and each p50 as a
-ratio to default -> default. `--localhost` adds ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST to both.
+large_data; and large_data_plain, bare FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA without the socket
+size, for comparison) a subscriber process and a publisher process, each with its own
+environment, send `--frames` bgr8 frames at `--rate` Hz over a reliable topic; the subscriber
+measures header stamp to receipt. One table, side by side in one run: frames delivered, p50 /
+p95, and each p50 as a ratio to default -> default. `--pairs` picks pairs (PUB:SUB ...);
+`--localhost` adds ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST to both.
 """
 
 
@@ -22,25 +24,43 @@ import os
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from fxseg_ros.data.stamps import stamp_to_ns
+
+from fxseg_ros.ros.transport import (DEFAULT_TRANSPORT, PROFILE_FILE, profile_path,
+                                     transport_environment, TRANSPORT_VARIABLES, TRANSPORTS)
 
 LOG = logging.getLogger(__name__)
 TOPIC = '/fxseg_transport_bench/image_raw'
 WIDTH, HEIGHT = 1280, 720
+#: Bare LARGE_DATA, without the socket size of the `large_data` setup: measured beside it.
+PLAIN_LARGE_DATA = 'large_data_plain'
+SETUPS = TRANSPORTS + (PLAIN_LARGE_DATA,)
+#: The pairs measured by default: every pair of the node's setups, then bare LARGE_DATA.
+DEFAULT_PAIRS = tuple(itertools.product(TRANSPORTS, TRANSPORTS)) + (
+    (PLAIN_LARGE_DATA, PLAIN_LARGE_DATA),)
+#: Seconds a publisher waits for its subscriber to match (default of --match-timeout).
+MATCH_TIMEOUT_S = 10.0
 
 
-def _profile_path() -> str:
-    from fxseg_ros.ros.transport import PROFILE_FILE
+def setup_environment(setup: str, profile: str) -> Dict[str, str]:
+    """The Fast DDS variables of one setup of SETUPS (bare LARGE_DATA included)."""
+    if setup == PLAIN_LARGE_DATA:
+        return {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}
+    return transport_environment(setup, profile)
 
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'config',
-                        PROFILE_FILE)
-    if os.path.isfile(here):
-        return os.path.abspath(here)
-    from ament_index_python.packages import get_package_share_directory
 
-    return os.path.join(get_package_share_directory('fxseg_ros'), 'config', PROFILE_FILE)
+def parse_pairs(texts: Sequence[str]) -> List[Tuple[str, str]]:
+    """'PUB:SUB' texts -> (publisher, subscriber) setups; ValueError names a bad one."""
+    pairs = []
+    for text in texts:
+        publisher, _, subscriber = text.partition(':')
+        if publisher not in SETUPS or subscriber not in SETUPS:
+            raise ValueError('--pairs: %r is not PUB:SUB with PUB and SUB among %s'
+                             % (text, ', '.join(SETUPS)))
+        pairs.append((publisher, subscriber))
+    return pairs
 
 
 def _qos():
@@ -75,7 +95,7 @@ def _publish(frames: int, rate_hz: float, match_timeout_s: float) -> None:
     rclpy.try_shutdown()
 
 
-def _subscribe(duration_s: float) -> None:
+def _subscribe(duration_s: float, frames: int) -> None:
     import rclpy
     from rclpy.node import Node
     from sensor_msgs.msg import Image
@@ -91,7 +111,7 @@ def _subscribe(duration_s: float) -> None:
 
     node.create_subscription(Image, TOPIC, on_frame, _qos())
     end = time.monotonic() + duration_s
-    while time.monotonic() < end:
+    while time.monotonic() < end and len(latencies) < frames:
         rclpy.spin_once(node, timeout_sec=0.05)
     print(json.dumps({'latencies_ms': latencies}), flush=True)
     node.destroy_node()
@@ -106,27 +126,23 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 
 def run_pair(publisher: str, subscriber: str, frames: int, rate_hz: float, localhost: bool,
-             profile: str) -> Dict[str, object]:
+             profile: str, match_timeout_s: float = MATCH_TIMEOUT_S) -> Dict[str, object]:
     """Delivered frames and latency percentiles of one (publisher, subscriber) setup pair."""
-    from fxseg_ros.ros.transport import transport_environment
-
-    def env(mode):
-        out = {k: v for k, v in os.environ.items() if k not in (
-            'FASTDDS_BUILTIN_TRANSPORTS', 'FASTDDS_DEFAULT_PROFILES_FILE',
-            'FASTRTPS_DEFAULT_PROFILES_FILE')}
-        out.update(transport_environment(mode, profile))
+    def env(setup):
+        out = {k: v for k, v in os.environ.items() if k not in TRANSPORT_VARIABLES}
+        out.update(setup_environment(setup, profile))
         if localhost:
             out['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
         return out
 
-    match_s = 10.0
-    duration = match_s + 2.0 + frames / rate_hz + 3.0
+    duration = match_timeout_s + 2.0 + frames / rate_hz + 3.0
     cmd = [sys.executable, '-m', 'fxseg_ros.ros.transport_bench']
-    sub = subprocess.Popen(cmd + ['--role', 'sub', '--duration', str(duration)],
+    sub = subprocess.Popen(cmd + ['--role', 'sub', '--duration', str(duration), '--frames',
+                                  str(frames)],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            universal_newlines=True, env=env(subscriber))
     pub = subprocess.Popen(cmd + ['--role', 'pub', '--frames', str(frames), '--rate',
-                                  str(rate_hz), '--match-timeout', str(match_s)],
+                                  str(rate_hz), '--match-timeout', str(match_timeout_s)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            env=env(publisher))
     pub.wait(timeout=duration + 30)
@@ -138,49 +154,77 @@ def run_pair(publisher: str, subscriber: str, frames: int, rate_hz: float, local
 
 
 def format_table(rows: List[Dict[str, object]], localhost: bool) -> str:
-    base = next((r['p50'] for r in rows
-                 if (r['publisher'], r['subscriber']) == ('default', 'default')), None)
+    """The `run_pair` rows as a table, each p50 also as a ratio to default -> default."""
+    base = next((r['p50'] for r in rows if r['delivered']
+                 and (r['publisher'], r['subscriber']) == (DEFAULT_TRANSPORT, DEFAULT_TRANSPORT)),
+                None)
     lines = ['1280x720 bgr8, reliable%s: publisher -> subscriber setup'
              % (', ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST' if localhost else ''),
-             '%-11s -> %-11s %9s %9s %9s %9s' % ('publisher', 'subscriber', 'delivered',
+             '%-16s -> %-16s %9s %9s %9s %9s' % ('publisher', 'subscriber', 'delivered',
                                                  'p50 ms', 'p95 ms', 'p50/def')]
     for r in rows:
         ratio = r['p50'] / base if base and r['delivered'] else float('nan')
-        lines.append('%-11s -> %-11s %4d/%-4d %9.1f %9.1f %9.2f' % (
+        lines.append('%-16s -> %-16s %4d/%-4d %9.1f %9.1f %9.2f' % (
             r['publisher'], r['subscriber'], r['delivered'], r['sent'], r['p50'], r['p95'],
             ratio))
     return '\n'.join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    from fxseg_ros.ros.transport import TRANSPORTS
+def _check_arguments(args: argparse.Namespace) -> Optional[str]:
+    """The first problem with the arguments as one sentence, or None."""
+    if args.frames < 1:
+        return '--frames must be an integer >= 1 (frames per pair), got %d' % args.frames
+    if not args.rate > 0:
+        return '--rate must be a number > 0 (frames per second), got %g' % args.rate
+    if not args.match_timeout > 0:
+        return '--match-timeout must be a number of seconds > 0, got %g' % args.match_timeout
+    if args.role is None:
+        try:
+            parse_pairs(args.pairs or ())
+        except ValueError as exc:
+            return str(exc)
+        if not profile_path():
+            return ('the Fast DDS profile %s of the shm setup was not found (config/ of the '
+                    'source tree or of the installed fxseg_ros package)' % PROFILE_FILE)
+    return None
 
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m fxseg_ros.ros.transport_bench`: the table, or one role of a pair."""
     parser = argparse.ArgumentParser(prog='transport_bench', description=__doc__.split('\n')[1])
     parser.add_argument('--frames', type=int, default=100, help='frames per pair (default 100)')
     parser.add_argument('--rate', type=float, default=10.0, help='frames per second')
+    parser.add_argument('--pairs', nargs='+', metavar='PUB:SUB',
+                        help='pairs of setups to measure, among %s (default: every pair of '
+                             '%s, then %s:%s)' % (', '.join(SETUPS), ', '.join(TRANSPORTS),
+                                                  PLAIN_LARGE_DATA, PLAIN_LARGE_DATA))
     parser.add_argument('--localhost', action='store_true',
                         help='ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST for both processes')
     parser.add_argument('--role', choices=('pub', 'sub'), help=argparse.SUPPRESS)
     parser.add_argument('--duration', type=float, default=0.0, help=argparse.SUPPRESS)
-    parser.add_argument('--match-timeout', type=float, default=10.0, help=argparse.SUPPRESS)
+    parser.add_argument('--match-timeout', type=float, default=MATCH_TIMEOUT_S,
+                        help='seconds a publisher waits for its subscriber (default %g); a pair '
+                             'that cannot talk takes this long' % MATCH_TIMEOUT_S)
     args = parser.parse_args(argv)
-    if args.frames < 1 or args.rate <= 0:
-        parser.error('--frames must be >= 1 and --rate > 0')
+    problem = _check_arguments(args)
+    if problem:
+        print('%s: %s' % (parser.prog, problem), file=sys.stderr)
+        return 2
     if args.role == 'pub':
         _publish(args.frames, args.rate, args.match_timeout)
         return 0
     if args.role == 'sub':
-        _subscribe(args.duration)
+        _subscribe(args.duration, args.frames)
         return 0
+    pairs = parse_pairs(args.pairs) if args.pairs else list(DEFAULT_PAIRS)
+    profile = profile_path()
     logging.basicConfig(level=logging.INFO, format='%(message)s')
-    profile = _profile_path()
     rows = []
-    pairs = list(itertools.product(TRANSPORTS, TRANSPORTS))
     for i, (publisher, subscriber) in enumerate(pairs):
-        LOG.info('[%d/%d] %s -> %s (%d frames at %.0f Hz)', i + 1, len(pairs), publisher,
+        LOG.info('[%d/%d] %s -> %s (%d frames at %g Hz)', i + 1, len(pairs), publisher,
                  subscriber, args.frames, args.rate)
         rows.append(run_pair(publisher, subscriber, args.frames, args.rate, args.localhost,
-                             profile))
+                             profile, args.match_timeout))
     print(format_table(rows, args.localhost))
     return 0
 
