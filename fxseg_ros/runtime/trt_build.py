@@ -17,7 +17,7 @@ import tempfile
 import time
 from typing import List, Tuple
 
-from fxseg_ros.runtime.builder import (
+from fxseg_ros.runtime.build_plan import (
     adapt_cache_header, BuildError, BuildOptions, BuildPlan, calibrator_class_name,
     CALIBRATOR_CLASSES, prepare_build,
 )
