@@ -110,13 +110,51 @@ def test_rows_that_cannot_run_are_skipped_with_the_reason(tiny_net, tmp_path, ca
     assert 'cannot read ONNX model' in rows[0]['skipped']
     table = bench.format_table(rows, batch=1)
     assert 'skipped bad (onnxruntime, %s): ' % corrupt in table
-    assert 'skipped engine (tensorrt, %s): ' % engine in table
+    assert 'skipped engine (tensorrt, %s): TensorRT is turned off (--tensorrt no)' % engine \
+        in table
     # The ratio column is relative to the first row that ran.
     line = next(ln for ln in table.splitlines() if ln.startswith('tiny '))
     assert '1.00x' in line.split()
     assert main(['bench', '--model', str(corrupt), '--frames', '1', '--warmup', '0',
                  '--tensorrt', 'no', '--profile', 'no']) == 1
     assert 'no runner could run any of the models' in capsys.readouterr().out
+
+
+def _qdq_model(path):
+    """A bare network's I/O around one Q/DQ pair: model_kind 'qdq'."""
+    from onnx import helper, numpy_helper, TensorProto
+
+    nodes = [helper.make_node('QuantizeLinear', ['input', 's', 'z'], ['q']),
+             helper.make_node('DequantizeLinear', ['q', 's', 'z'], ['scores'])]
+    graph = helper.make_graph(nodes, 'g', [
+        helper.make_tensor_value_info('input', TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info('scores', TensorProto.FLOAT, [1, 3, 8, 8])],
+        [numpy_helper.from_array(np.float32(0.1), 's'), numpy_helper.from_array(np.int8(0), 'z')])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), str(path))
+    return path
+
+
+@pytest.mark.parametrize('model, version, label', [
+    ('fp32', '10.3.0', 'm/trt-fp16'), ('fp32', '11.0.0', 'm/trt-fp32'),
+    ('qdq', '8.2.1', 'm/trt-int8'), ('qdq', '11.0.0', 'm/trt-int8')])
+def test_tensorrt_rows_take_the_precision_of_the_model(tiny_net, tmp_path, model, version,
+                                                       label):
+    """Without TensorRT here, the row is built as far as the runner and skipped with its hint."""
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip('TensorRT is installed: the row would build an engine')
+    path = str(tiny_net) if model == 'fp32' else str(_qdq_model(tmp_path / 'qdq.onnx'))
+    args = build_parser().parse_args(['bench', '--frames', '1', '--warmup', '0'])
+    row = bench._trt_onnx_row('m', path, version, [[]], args, str(tmp_path / 'cache'))
+    assert row['label'] == label and row['backend'] == 'tensorrt (%s)' % label.split('-')[-1]
+    assert 'TensorRT Python bindings are not installed' in row['skipped']
+    empty = tmp_path / 'empty.onnx'
+    empty.write_bytes(b'')
+    row = bench._trt_onnx_row('m', str(empty), version, [[]], args, str(tmp_path / 'c'))
+    assert row['label'] == 'm/trt' and 'has no nodes' in row['skipped']
 
 
 def test_run_bench_side_by_side(tiny_net, tmp_path):

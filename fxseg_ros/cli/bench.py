@@ -288,6 +288,22 @@ def _row(label: str, path: str, backend: str, measure) -> dict:
         return _skipped(label, path, backend, ' '.join(str(exc).split()))
 
 
+def _trt_onnx_row(label: str, path: str, trt_version: str, batches, args, cache_dir) -> dict:
+    """An ONNX model built with TensorRT at the precision of its kind, timed (or skipped)."""
+    from fxseg_ros.model.deploy import DeploymentGraphError
+    from fxseg_ros.runtime.build_plan import model_kind, precision_for_model
+    from fxseg_ros.runtime.tensorrt import TensorRtRunner
+
+    try:
+        precision = precision_for_model(model_kind(path), trt_version)
+    except DeploymentGraphError as exc:
+        return _skipped(label + '/trt', path, 'tensorrt', ' '.join(str(exc).split()))
+    trt_label = '%s/trt-%s' % (label, precision)
+    return _row(trt_label, path, 'tensorrt (%s)' % precision, lambda: _trt_row(
+        trt_label, TensorRtRunner.from_onnx(path, precision=precision, max_batch=args.batch,
+                                            cache_dir=cache_dir), path, batches, args))
+
+
 def _tensorrt_version(use_trt: bool) -> Optional[str]:
     if not use_trt:
         return None
@@ -308,7 +324,6 @@ def run_bench(models: Sequence[Tuple[str, str]], args: argparse.Namespace,
     a runner that cannot run a model gives a row with `skipped` (the reason) instead.
     """
     from fxseg_ros.runtime import ENGINE_SUFFIXES
-    from fxseg_ros.runtime.build_plan import model_kind, precision_for_model
     from fxseg_ros.runtime.tensorrt import TensorRtRunner
     from fxseg_ros.runtime.trt_support import tensorrt_available
 
@@ -316,6 +331,8 @@ def run_bench(models: Sequence[Tuple[str, str]], args: argparse.Namespace,
     batches = [frames[i * args.batch:(i + 1) * args.batch] for i in range(args.frames)]
     available, reason = tensorrt_available()
     use_trt = args.tensorrt == 'yes' or (args.tensorrt == 'auto' and available)
+    if args.tensorrt == 'no':
+        reason = 'TensorRT is turned off (--tensorrt no)'
     trt_version = _tensorrt_version(use_trt)
     rows = []
     for label, path in models:
@@ -329,12 +346,7 @@ def run_bench(models: Sequence[Tuple[str, str]], args: argparse.Namespace,
         rows.append(_row(label, path, 'onnxruntime',
                          lambda: _ort_row(label, path, batches, args, cache_dir)))
         if use_trt:
-            precision = precision_for_model(model_kind(path), trt_version)
-            trt_label = '%s/trt-%s' % (label, precision)
-            rows.append(_row(trt_label, path, 'tensorrt (%s)' % precision, lambda: _trt_row(
-                trt_label, TensorRtRunner.from_onnx(path, precision=precision,
-                                                    max_batch=args.batch, cache_dir=cache_dir),
-                path, batches, args)))
+            rows.append(_trt_onnx_row(label, path, trt_version, batches, args, cache_dir))
     for row in rows:
         if 'skipped' not in row:
             _summarise(row)
