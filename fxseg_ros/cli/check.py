@@ -25,11 +25,23 @@ def _versions():
     return [name for name, _ in CHECK_VERSIONS]
 
 
+def tensorrt_version(text: str) -> str:
+    """argparse type: a check version name or a release ('8.4', '10.3.0')."""
+    from fxseg_ros.runtime.trt_rules import check_version
+
+    try:
+        return check_version(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('model', help='ONNX model: bare network, deployment graph, Q/DQ or FP16')
-    parser.add_argument('--tensorrt', nargs='+', choices=_versions(), metavar='V',
-                        help='TensorRT version(s) to check: %s (default: all)'
-                             % ' '.join(_versions()))
+    parser.add_argument('--tensorrt', nargs='+', type=tensorrt_version, metavar='V',
+                        help='TensorRT version(s) to check: %s (default: all; each the strict '
+                             'rules of its line), or the release installed, e.g. 8.4.1 '
+                             '(JetPack 5.0.2) or 10.3 (JetPack 6.1): limits newer than the '
+                             "rules' sources are warnings there" % ' '.join(_versions()))
     parser.add_argument('--dla', action='store_true',
                         help='also report the nodes DLA cannot run (GPU fallback) and versions '
                              'without DLA')

@@ -18,6 +18,7 @@ import logging
 from fxseg_ros.cli.argtypes import size_wh
 from fxseg_ros.cli.train import add_architecture_arguments
 from fxseg_ros.data.sizes import CAMERA_WH, NET_INPUT_WH
+from fxseg_ros.runtime.trt_support import UINT8_IO
 
 NAME = 'export'
 HELP = ('export an FCN-AlexNet checkpoint (or a random-init model) to the bare ONNX network graph '
@@ -45,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'upsample) or at the network resolution (default: %(default)s)')
     parser.add_argument('--float-io', action='store_true',
                         help='deployment graph with float32 0..255 input and int32 labels '
-                             '(TensorRT < 8.6 has no UINT8 inputs)')
+                             '(TensorRT < %s has no UINT8 inputs)'
+                             % '.'.join(str(p) for p in UINT8_IO))
     parser.add_argument('--camera-wh', type=size_wh(MIN_SIDE), default=CAMERA_WH, metavar='WxH',
                         help='camera resolution of the deployment graph (default: %dx%d)'
                              % CAMERA_WH)
