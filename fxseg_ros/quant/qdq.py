@@ -10,7 +10,11 @@ TensorRT 11, and ONNX Runtime's CPU fuses DQ -> Conv -> Q into int8 `QLinearConv
 
 The graph is written by `onnxruntime.quantization.quantize_static` (options as NVIDIA ModelOpt
 sets them); the ranges come from our calibrators through its calibration-cache argument, so ORT
-computes no ranges of its own.
+computes no ranges of its own. quantize_static, given a path, writes `<model>-inferred.onnx`
+beside it (onnxruntime quantization/quant_utils.py `load_model_with_shape_infer`): it gets a
+copy of the model in a private temporary folder, so a model in a read-only folder quantizes and
+two quantizations of one model do not race; the Q/DQ model appears under its name only once
+complete (`fxseg_ros.data.atomic`).
 
 ONNX Runtime on x86 (measured with ORT 1.32): it rewrites int8 activations to uint8 with zero
 point 128 for its u8 x s8 kernels, but only for a Q -> DQ pair whose Q has one consumer; a
@@ -23,11 +27,14 @@ symmetric int8 Relu stays a float DequantizeLinear -> Relu -> QuantizeLinear. Th
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
+import shutil
+import tempfile
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from fxseg_ros.data.atomic import atomic_file
 
 LOG = logging.getLogger(__name__)
 
@@ -137,9 +144,15 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
     if activations == 'u8':
         extra['ActivationSymmetric'] = False
     out_path = Path(out_path)
-    with tempfile.TemporaryDirectory(prefix='fxseg_qdq_') as tmp:
+    with tempfile.TemporaryDirectory(prefix='fxseg_qdq_') as tmp, \
+            atomic_file(out_path) as out_tmp:
         cache = Path(tmp) / 'ranges.json'
         save_tensors_data(_tensors_data(amax, ranges), cache)
+        source = Path(tmp) / 'model.onnx'
+        if isinstance(model, (str, Path)):
+            shutil.copyfile(str(model), str(source))
+        else:
+            source.write_bytes(model.SerializeToString())
         # quantize_static logs a pre-processing hint as a warning; our graphs are already
         # shape-inferred and constant-folded by the exporter.
         root = logging.getLogger()
@@ -147,7 +160,7 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
         root.setLevel(max(level, logging.ERROR))
         try:
             quantize_static(
-                str(model), str(out_path), calibration_data_reader=None,
+                str(source), str(out_tmp), calibration_data_reader=None,
                 quant_format=QuantFormat.QDQ,
                 op_types_to_quantize=list(op_types or DEFAULT_OP_TYPES),
                 per_channel=True, reduce_range=bool(reduce_range),
