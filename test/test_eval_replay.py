@@ -232,10 +232,11 @@ def test_eval_cli_errors_list_the_topics(tiny_bag, tiny_net, capsys):
                '--model', str(tiny_net), '--no-progress'])
     err = capsys.readouterr().err
     assert rc == 2
-    assert 'no camera topic /front/image_raw' in err and '/camera/labels' in err
+    assert '--image-topic' in err and 'no topic /front/image_raw' in err
+    assert '/camera/labels' in err
     rc = main(['eval', '--bag', str(tiny_bag), '--model', str(tiny_net), str(tiny_net),
                '--precision', 'fp32', '--no-progress'])
-    assert rc == 2 and 'one per model' in capsys.readouterr().err
+    assert rc == 2 and 'one per --model' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize('argv,message', [
@@ -262,7 +263,7 @@ def test_parsers_accept_the_documented_arguments():
         ['make-bag', '--out', 'o', '--storage', 'sqlite3', '--compressed', '--cameras', '2',
          '--frames-per-condition', '5', '--conditions', 'day,dusk,night', '--seed', '3'])
     assert (args.storage, args.compressed, args.cameras, args.frames_per_condition,
-            args.conditions, args.seed) == ('sqlite3', True, 2, 5, ('day', 'dusk', 'night'), 3)
+            args.conditions, args.seed) == ('sqlite3', True, 2, 5, ['day', 'dusk', 'night'], 3)
     assert build_parser().parse_args(['demo', '--out', 'd']).out == 'd'
 
 
@@ -280,6 +281,10 @@ def test_eval_cli_on_a_cityscapes_folder(tiny_net, tmp_path, capsys):
     assert metrics['dataset']['source'] == 'cityscapes'
     assert metrics['dataset']['frames'] == 4 and metrics['dataset']['frames_evaluated'] == 4
     assert set(metrics['runs'][0]['accuracy']['conditions']) == {'day', 'night'}
+    rc = main(['eval', '--data', str(tmp_path / 'nothing'), '--model', str(tiny_net),
+               '--no-progress'])
+    assert rc == 2 and 'does not exist' in capsys.readouterr().err
+    (tmp_path / 'nothing').mkdir()
     rc = main(['eval', '--data', str(tmp_path / 'nothing'), '--model', str(tiny_net),
                '--no-progress'])
     assert rc == 2 and 'leftImg8bit' in capsys.readouterr().err

@@ -202,9 +202,10 @@ def test_cli_evaluate_only_on_a_bare_onnx_graph(tiny_net, tmp_path, capsys):
 
 
 @needs_torch
-def test_cli_evaluate_only_without_a_model_says_so(tmp_path):
-    with pytest.raises(FileNotFoundError, match='no model'):
-        main(['train', '--evaluate-only', '--out', str(tmp_path), '--eval-count', '1'])
+def test_cli_evaluate_only_without_a_model_says_so(tmp_path, capsys):
+    assert main(['train', '--evaluate-only', '--out', str(tmp_path), '--eval-count', '1']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('fxseg train: error: --model: checkpoint ') and 'does not exist' in err
 
 
 @needs_torch

@@ -272,6 +272,8 @@ class Replay:
         for res in self.results:
             spec = res.spec
             LOG.info('loading %s (%s)', spec.name, spec.model)
+            if self.bar is not None:
+                self.bar.set_postfix_str('loading %s' % spec.name)
             if self.runner_factory is not None:
                 runner = self.runner_factory(spec, hw)
             else:
@@ -319,13 +321,14 @@ class Replay:
                                 for p in preds])
 
     def _progress(self, frames: int) -> None:
+        """Advance the bar; its text has every run's mean time per frame so far."""
         if self.bar is None:
             return
         self.bar.update(frames)
-        ref = self.results[self.ref_idx]
-        if ref.pipeline_ms > 0:
-            self.bar.set_postfix_str('%s %.1f ms/frame' % (ref.spec.name,
-                                                           ref.pipeline_ms / ref.frames))
+        times = ['%s %.1f' % (r.spec.name, r.pipeline_ms / r.frames)
+                 for r in self.results if r.frames]
+        if times:
+            self.bar.set_postfix_str('ms/frame: ' + ', '.join(times), refresh=False)
 
     # Scoring (on the metrics thread) -------------------------------------------------------
     def _score(self, fr: EvalFrame, img: np.ndarray, preds: List[np.ndarray]) -> None:
