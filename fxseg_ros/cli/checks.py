@@ -127,20 +127,18 @@ def _same(a: Path, b: Path) -> bool:
 
 def _writable_folder(argument: str, folder: Path, what: str) -> None:
     """Create `folder` (and its parents) or fail; it must be writable."""
-    for parent in [folder] + list(folder.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                fail(argument, '%s is a file, so the %s cannot be created below it'
-                     % (parent, what), 'give a path whose folders are folders')
-            break
+    existing = next(p for p in [folder] + list(folder.parents) if p.exists() or p == Path('/'))
+    if not existing.is_dir():
+        fail(argument, '%s is a file, so the %s cannot be created below it' % (existing, what),
+             'give a path whose folders are folders')
+    if not os.access(str(existing), os.W_OK | os.X_OK):
+        fail(argument, 'folder %s is not writable (read-only or permission denied)' % existing,
+             'give a writable location')
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         fail(argument, 'cannot create the folder %s for the %s (%s)'
              % (folder, what, err.strerror or err), 'give a writable location')
-    if not os.access(str(folder), os.W_OK | os.X_OK):
-        fail(argument, 'folder %s is not writable (read-only or permission denied)' % folder,
-             'give a writable location')
 
 
 def _outside_package(argument: str, path: Path) -> None:
@@ -334,3 +332,27 @@ def precision_label(argument: str, path, label: Optional[str],
     problem = precision_problem(path, label, built_by_tensorrt)
     if problem:
         fail(argument, problem)
+
+
+def checkpoint(argument: str, path):
+    """
+    Load a checkpoint written by `fxseg train` (an FCNAlexNet; needs torch).
+
+    Anything torch's unpickler raises on a file that is not such a checkpoint (its errors vary:
+    UnpicklingError, IndexError, RuntimeError, ...) is a one-line error here: the file is the
+    user's input, not our state.
+    """
+    import importlib.util
+
+    advice = 'give model.ckpt or last.ckpt written by fxseg train'
+    existing_file(argument, path, 'checkpoint', advice)
+    if importlib.util.find_spec('torch') is None:
+        fail(argument, 'reading a checkpoint needs torch, which is not installed',
+             'pip install .[train]')
+    from fxseg_ros.model.fcn_alexnet import load_checkpoint
+
+    try:
+        return load_checkpoint(path)
+    except Exception as err:  # a foreign file: see the docstring
+        fail(argument, '%s is not a checkpoint fxseg train wrote (%s: %s)'
+             % (path, type(err).__name__, err), advice)

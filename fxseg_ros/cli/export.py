@@ -16,7 +16,7 @@ import argparse
 import logging
 
 from fxseg_ros.cli.argtypes import int_in, non_negative_int, size_wh
-from fxseg_ros.cli.errors import about, fail
+from fxseg_ros.cli.errors import fail
 from fxseg_ros.cli.train import add_architecture_arguments
 from fxseg_ros.data.sizes import CAMERA_WH, NET_INPUT_WH
 
@@ -72,14 +72,11 @@ def _check(args) -> None:
     """The checkpoint and both outputs, before torch is loaded."""
     import importlib.util
 
-    from fxseg_ros.cli.checks import existing_file, output_file
+    from fxseg_ros.cli.checks import output_file
 
     if importlib.util.find_spec('torch') is None:
         fail('--checkpoint' if args.checkpoint else '--random-init',
              'exporting needs torch, which is not installed', 'pip install .[train]')
-    if args.checkpoint:
-        existing_file('--checkpoint', args.checkpoint, 'checkpoint',
-                      'give model.ckpt or last.ckpt written by fxseg train')
     output_file('--out', args.out, inputs=[args.checkpoint])
     if args.deploy:
         output_file('--deploy', args.deploy, inputs=[args.checkpoint, args.out])
@@ -94,12 +91,11 @@ def run(args: argparse.Namespace) -> int:
     from fxseg_ros.model.config import FCNConfig
 
     _check(args)
-    from fxseg_ros.model.fcn_alexnet import build_model, load_checkpoint
+    from fxseg_ros.cli.checks import checkpoint
+    from fxseg_ros.model.fcn_alexnet import build_model
 
     if args.checkpoint:
-        with about('--checkpoint', ValueError, KeyError, RuntimeError, EOFError,
-                   advice='give model.ckpt or last.ckpt written by fxseg train'):
-            model = load_checkpoint(args.checkpoint)
+        model = checkpoint('--checkpoint', args.checkpoint)
     else:
         config = FCNConfig(width=args.width, conv1_pad=args.conv1_pad, lrn=args.lrn,
                            upscore=args.upscore, upscore_kernel=args.upscore_kernel,

@@ -219,9 +219,9 @@ def _check_model_to_evaluate(args) -> str:
     if str(model).lower().endswith('.onnx'):
         onnx_model('--model', model, bare=True)
     else:
-        existing_file('--model', model, 'checkpoint', 'give a checkpoint written by fxseg '
-                      'train (model.ckpt) or a bare ONNX graph (.onnx)')
-        _needs_torch('--model', 'evaluating a checkpoint')
+        from fxseg_ros.cli.checks import checkpoint
+
+        checkpoint('--model', model)
     if args.eval_count == 0:
         fail('--eval-count', '0 frames evaluate nothing', 'give at least 1 frame per condition')
     return str(model)
@@ -250,7 +250,9 @@ def _check_training(args) -> None:
         existing_file('--resume', out / LAST_CHECKPOINT, 'checkpoint to resume',
                       'train without --resume first (or give the --out of that run)')
     if args.init_from:
-        existing_file('--init-from', args.init_from, 'checkpoint')
+        from fxseg_ros.cli.checks import checkpoint
+
+        checkpoint('--init-from', args.init_from)
     for flag in ('--export', '--eval-json', '--cache'):
         path = getattr(args, flag[2:].replace('-', '_'))
         if path:

@@ -172,7 +172,7 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
                 extra_options=extra)
         finally:
             root.setLevel(level)
-    LOG.info('wrote INT8 Q/DQ model %s (%s activations)', out_path, activations)
+    LOG.debug('wrote INT8 Q/DQ model %s (%s activations)', out_path, activations)
     return out_path
 
 
