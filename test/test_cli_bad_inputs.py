@@ -495,7 +495,7 @@ def test_bad_input_is_one_line_naming_the_argument(template, argument, files, tm
 
 #: Runs each command line of argv (a JSON list of lists) in this one child process and prints
 #: [exit status, stdout, stderr] per command as JSON.
-_CHILD = '''
+_CHILD = """
 import contextlib, io, json, sys
 from fxseg_ros.cli.main import main
 results = []
@@ -505,7 +505,7 @@ for argv in json.loads(sys.argv[1]):
         code = main(argv)
     results.append([code, out.getvalue(), err.getvalue()])
 print(json.dumps(results))
-'''
+"""
 
 
 def test_read_only_outputs(files, tmp_path):

@@ -34,7 +34,7 @@ RUN_TIMEOUT_S = 300
 #: The child process: runs the command lines it reads (JSON, one a line) through the console
 #: script's `main`, one after the other, between markers. Sharing one interpreter keeps the
 #: imports out of each run's time; Ctrl-C reaches `main` exactly as in a console script.
-_CHILD = r'''
+_CHILD = r"""
 import json, sys
 from fxseg_ros.cli.main import main
 while True:
@@ -50,7 +50,7 @@ while True:
     except KeyboardInterrupt:
         code = 'late'
     print('\n@@end %s' % code, flush=True)
-'''
+"""
 
 
 class Session:
@@ -95,8 +95,8 @@ class Session:
                 self.proc.send_signal(signal.SIGINT)
                 sent = True
             time.sleep(0.005)
-        raise AssertionError('no end of %s within %d s:\n%s' % (argv, RUN_TIMEOUT_S,
-                                                                 self.text[begin:]))
+        raise AssertionError('no end of %s within %d s:\n%s'
+                             % (argv, RUN_TIMEOUT_S, self.text[begin:]))
 
     def ok(self, argv):
         """Run one command line that must succeed; returns (output, seconds)."""
@@ -234,7 +234,7 @@ def test_calibrate(session, tmp_path, tiny640, frames):
 
 @pytest.mark.slow
 def test_quantize(session, tmp_path, demo_model, frames):
-    """quantize shows no bar: SIGINT at fractions of its uninterrupted run time."""
+    """Quantize shows no bar: SIGINT at fractions of its uninterrupted run time."""
     session.ok(['calibrate', '--data', frames, '--frames', '1', '--method', 'minmax', '--out',
                 tmp_path / 'c.json'])
     argv = ['quantize', 'int8', '--model', demo_model, '--calib', tmp_path / 'c.json']

@@ -92,10 +92,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'calibration instead of calibrating')
     parser.add_argument('--max-clip', type=_fraction, default=5e-3,
                         help='--check flags a layer that clips more than this fraction of its '
-                             'values beyond what the calibration data clipped (default: %(default)s)')
+                             'values beyond what the calibration data clipped '
+                             '(default: %(default)s)')
     parser.add_argument('--max-underuse', type=_fraction, default=0.0,
                         help='--check also flags a layer whose 99.99th percentile of |x| is '
-                             'below this fraction of the calibration data\'s, i.e. the data '
+                             "below this fraction of the calibration data's, i.e. the data "
                              'uses few INT8 levels (e.g. 0.5; default: 0, off)')
     parser.add_argument('--max-shift', type=_fraction, default=0.1,
                         help='--check flags a layer with more than this share of values on '

@@ -28,7 +28,8 @@ def _versions():
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('model', metavar='MODEL', help='ONNX model: bare network, deployment graph, Q/DQ or FP16')
+    parser.add_argument('model', metavar='MODEL',
+                        help='ONNX model: bare network, deployment graph, Q/DQ or FP16')
     parser.add_argument('--tensorrt', action=ListAction, type=names_in(_versions(),
                                                                        'TensorRT version(s)'),
                         metavar='V',

@@ -233,7 +233,8 @@ def _bag_camera_topic(path: Path, data_arg: str, topic_arg: str, topic: Optional
 
 
 def cityscapes_split(path: Path, split_arg: str, split: str, cities_arg: Optional[str],
-                      cities: Optional[Sequence[str]]) -> None:
+                     cities: Optional[Sequence[str]]) -> None:
+    """The split folder of a Cityscapes-layout tree, and the cities asked for in it."""
     images = path / 'leftImg8bit'
     splits = sorted(p.name for p in images.iterdir() if p.is_dir())
     if split not in splits:
@@ -250,8 +251,10 @@ def frame_data(data_arg: str, data, topic_arg: str = '--topic', topic: Optional[
                split_arg: str = '--split', split: str = 'train',
                cities_arg: Optional[str] = None, cities: Optional[Sequence[str]] = None) -> Path:
     """
-    Check frames to read: a rosbag2 (with its camera topic), a Cityscapes-layout folder (with
-    the split and cities asked for) or a folder of images; returns the path.
+    Check the frames to read; returns their path.
+
+    A rosbag2 (with its camera topic), a Cityscapes-layout folder (with the split and cities
+    asked for) or a folder of images.
     """
     from fxseg_ros.data.readers import IMAGE_EXTENSIONS, list_images
 
@@ -300,8 +303,10 @@ def calibration_file(argument: str, path):
 
 def inference_model(argument: str, path) -> Path:
     """
-    A model a runner can run: an ONNX model (bare or deployment graph) or a TensorRT engine,
-    scoring as many classes as the Cityscapes label table has.
+    Check a model a runner will run; returns its path.
+
+    An ONNX model (bare or deployment graph) scoring as many classes as the Cityscapes label
+    table has, or a TensorRT engine.
     """
     from fxseg_ros.data.labels import CLASS_NAMES
     from fxseg_ros.pipeline.classes import class_count_problem, model_class_count

@@ -18,7 +18,7 @@ from fxseg_ros.cli.argtypes import (non_negative_float, non_negative_int, playba
 
 NAME = 'demo'
 HELP = ('end-to-end demo: demo bag, INT8 calibration and quantization, offline and live '
-        'evaluation, the article\'s table and a report')
+        "evaluation, the article's table and a report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--live-rate', type=playback_rate, default='max',
                         help='rate of the live run: max (each frame once the node has answered '
                              'the previous one: nothing dropped, so live and offline accuracy '
-                             'compare frame for frame), recorded (the bag\'s 10 Hz) or Hz '
+                             "compare frame for frame), recorded (the bag's 10 Hz) or Hz "
                              '(default: %(default)s)')
     parser.add_argument('--threads', type=non_negative_int, default=0,
                         help='ONNX Runtime threads (0: runtime default)')

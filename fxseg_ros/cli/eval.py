@@ -1,9 +1,11 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-`fxseg eval`: replay a recorded drive (rosbag2) or a Cityscapes-layout folder through the node's
-pipeline and report accuracy (mIoU, per class, small objects, per condition) and latency per
-stage for one or more models / precisions; `--live` plays the bag into a running node over ROS 2.
+`fxseg eval`: a recorded drive or a Cityscapes-layout folder through the node's pipeline.
+
+Replays a rosbag2 (or the folder) and reports accuracy (mIoU, per class, small objects, per
+condition) and latency per stage for one or more models / precisions; `--live` plays the bag
+into a running node over ROS 2.
 """
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ def _check_bag(args) -> None:
             fail(flag, 'bag %s has no topic %s' % (path, topic), 'topics there: %s'
                  % ', '.join(sorted(topics)))
         if topics[topic][0] not in types:
-            fail(flag, 'topic %s carries %s, expected %s' % (topic, topics[topic][0],
-                                                            ' or '.join(types)))
+            fail(flag, 'topic %s carries %s, expected %s'
+                 % (topic, topics[topic][0], ' or '.join(types)))
     if args.image_topic is None and len(cameras) != 1:
         fail('--image-topic', 'bag %s has %s camera topics' % (path, len(cameras) or 'no'),
              'choose one with --image-topic (camera topics: %s)' % listed)

@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how FCN's fixed bilinear upscore is exported: one Resize "
                              '(default) or the original ConvTranspose (for comparisons)')
     parser.add_argument('--seed', type=non_negative_int, default=0,
-                        help='seed of the random initial weights with --random-init (default: %(default)s)')
+                        help='seed of the random initial weights with --random-init '
+                             '(default: %(default)s)')
     parser.add_argument('--no-check', dest='check', action='store_false',
                         help='skip the ONNX Runtime vs PyTorch comparison after export')
     add_architecture_arguments(parser, width=1.0, conv1_pad=100, upscore='deconv', dropout=0.5)

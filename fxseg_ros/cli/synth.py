@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='first scene index; lets several runs extend one data set '
                              '(default: %(default)s)')
     parser.add_argument('--workers', type=positive_int, default=1, metavar='N',
-                        help='worker processes; output bytes do not depend on it (default: %(default)s)')
+                        help='worker processes; output bytes do not depend on it '
+                             '(default: %(default)s)')
     parser.add_argument('--traffic-lights', action='store_true',
                         help='also draw traffic lights (off by default: at stride 32 they are '
                              'mostly below one output cell)')

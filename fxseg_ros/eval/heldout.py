@@ -18,8 +18,7 @@ import numpy as np
 
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import CLASS_NAMES
-from fxseg_ros.data.preprocess import (NET_INPUT_NAME, NET_INPUT_WH, NET_OUTPUT_NAME,
-                                       postprocess, preprocess)
+from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_INPUT_WH, postprocess, preprocess
 from fxseg_ros.data.synth.seeds import HELDOUT_SEED
 from fxseg_ros.metrics.confusion import ConfusionMatrix
 from fxseg_ros.runtime.session import make_session

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-PNG plots of an evaluation (matplotlib, Agg backend): confusion matrix, per-class IoU by run,
-latency histogram, and frame / ground truth / prediction overlays where runs disagree most.
+PNG plots of an evaluation (matplotlib, Agg backend).
+
+Confusion matrix, per-class IoU by run, latency histogram, and frame / ground truth /
+prediction overlays where runs disagree most.
 
 Made to be read: the confusion matrix's colour bar is in the unit of its cells (percent of the
 ground-truth row), every run of the latency histogram is its own step line in the legend, a
@@ -94,9 +96,10 @@ def plot_per_class_iou(runs, path: Path) -> Path:
         where = x + (k - (len(runs) - 1) / 2) * width
         bars = ax.bar(where, vals, width, label=run_label(r['name'], r.get('precision')))
         for xpos, value, bar in zip(where, raw, bars):
-            if value is None or value == 0.0:
+            if value is None or value == 0.0:   # a bar of height 0 shows nothing: say it
                 ax.text(xpos, 1.0, 'n/a' if value is None else '0', ha='center',
-                        va='bottom', fontsize=6, rotation=90, color=bar.get_facecolor())
+                        va='bottom', fontsize=7, fontweight='bold',
+                        rotation=90 if value is None else 0, color=bar.get_facecolor())
     ax.set_xticks(x)
     ax.set_xticklabels(classes, rotation=45, ha='right', fontsize=8)
     ax.set_ylabel('IoU (%)')
@@ -121,6 +124,9 @@ def plot_latency_hist(evaluation, path: Path) -> Path:
                     label='%s: p50 %.1f ms (%d frames)'
                     % (run_label(r.spec.name, r.model_info.get('precision') or
                                  r.spec.precision), float(np.median(s)), s.size))
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))   # frames are counted, not measured
     ax.set_xlabel('pipeline latency per frame (ms)')
     ax.set_ylabel('frames')
     ax.set_title('Latency (decode + pre + inference + post)')
@@ -168,7 +174,7 @@ def overlay_panel(overlay) -> np.ndarray:
         _caption(run_img, '%s (%.1f %% of pixels differ, outlined)'
                  % (overlay.run, 100 * overlay.disagreement))], axis=1)
     shown = [overlay.labels, overlay.pred_reference, overlay.pred_run]
-    legend = class_legend(sorted(set(int(v) for a in shown for v in np.unique(a))
+    legend = class_legend(sorted({int(v) for a in shown for v in np.unique(a)}
                                  - {IGNORE_LABEL}), top.shape[1])
     return np.concatenate([top, bottom, legend], axis=0)
 

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The evaluation report: `report.md` (the article's table for this model plus per-class,
-small-object, per-condition and per-stage tables), `metrics.json` for machines, and PNG plots.
+The evaluation report: report.md, metrics.json and PNG plots.
+
+`report.md` has the article's table for this model plus per-class, small-object,
+per-condition and per-stage tables; `metrics.json` is for machines.
 
 `article_table(rows)` formats the article's table from plain dicts, so other tools (the
 quantization report) print the same table::
@@ -343,14 +345,14 @@ def render_markdown(metrics: Mapping[str, object], plots: Mapping[str, str] = No
     rej = ds.get('frames_rejected') or {}
     if rej:
         lines.append('Rejected frames: %s.' % ', '.join('%s: %d' % kv for kv in rej.items()))
-    lines += ['', '## The article\'s table for this model', '',
+    lines += ['', "## The article's table for this model", '',
               article_table(evaluation_rows(metrics),
                             baseline=next((i for i, r in enumerate(runs)
                                            if r['name'] == metrics.get('reference')), None)),
               '',
               'Latency: p50 of the whole pipeline per frame (decode, pre-processing, inference, '
               'post-processing to camera-size labels); FPS = 1000 / latency. Weights: bytes of '
-              'the model\'s weight tensors as stored for that precision. Drop: mIoU points '
+              "the model's weight tensors as stored for that precision. Drop: mIoU points "
               'below the reference run `%s`.' % metrics.get('reference'), '']
     for note in notes:
         lines += [note, '']

@@ -177,7 +177,7 @@ def check_coverage(model_path: Union[str, Path], calib: CalibrationResult, reade
     if not names:
         raise ValueError('none of the calibrated tensors is in %s' % model_path)
     collector = ActivationCollector(model_path, tensors=names, threads=threads)
-    clipped = {n: 0 for n in names}
+    clipped = dict.fromkeys(names, 0)
     hists = {n: AbsHistogram() for n in names}
     frames = 0
     start = time.perf_counter()

@@ -124,7 +124,8 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
     `AddQDQPairToWeight`) instead of stored int8 weights -> DQ. Stored int8 makes the file 4x
     smaller and is what TensorRT 10 / 11 and ONNX Runtime take; TensorRT 8.x rejects INT8 weight
     initializers ("invalid weights type of Int8"), so `fxseg build` turns them into float + Q/DQ
-    there (fxseg_ros.runtime.trt_graph.int8_weights_as_float) and `fxseg check` reports them. reduce_range: 7-bit weights in [-64, 64], for x86
+    there (fxseg_ros.runtime.trt_graph.int8_weights_as_float) and `fxseg check` reports them.
+    reduce_range: 7-bit weights in [-64, 64], for x86
     CPUs without VNNI where ONNX Runtime's uint8 x int8 kernels add pairs of products in
     saturating int16 (see `fxseg_ros.quant.mac`); with 7-bit weights no pair can saturate.
     """

@@ -31,7 +31,7 @@ def training_overlap_warning(seed: int, first_index: int, count: int,
     if not overlaps_training(seed, first_index, count):
         return ''
     last = min(first_index + count, TRAINING_FRAMES) - 1
-    return ('scenes %d..%d of seed %d (%s) are the demo model\'s training frames: accuracy '
+    return ("scenes %d..%d of seed %d (%s) are the demo model's training frames: accuracy "
             'measured on them is not held-out accuracy; use another --seed (default %d) for '
             'evaluation data' % (max(first_index, 0), last, seed, ','.join(conditions),
                                  HELDOUT_SEED))
