@@ -102,8 +102,15 @@ def test_replay_accuracy_equals_an_independent_computation(demo_model, tmp_path)
         assert got.by_condition[condition].miou() == pytest.approx(want[condition], abs=1e-9)
 
 
+def test_a_precision_label_the_model_is_not_is_refused(tiny_bag, tiny_net):
+    specs = replay.default_run_specs([tiny_net], ['int8'])
+    with pytest.raises(replay.EvalError, match='is FP32, not int8: it has float32 weights'):
+        replay.evaluate(sources.bag_source(tiny_bag), specs, progress=False)
+
+
 def test_replay_of_two_models_and_its_report(tiny_bag, tiny_net, tiny_net_b, tmp_path):
-    specs = replay.default_run_specs([tiny_net, tiny_net_b], ['fp32', 'int8'])
+    # Two float networks: a label that says otherwise is refused (see the test below).
+    specs = replay.default_run_specs([tiny_net, tiny_net_b], ['fp32', 'fp32'])
     ev = replay.evaluate(sources.bag_source(tiny_bag), specs, progress=False, overlays=2,
                          small_max_pixels=500)
     assert ev.reference == 'tiny_net'
@@ -125,7 +132,7 @@ def test_replay_of_two_models_and_its_report(tiny_bag, tiny_net, tiny_net_b, tmp
         row = next(line for line in report.splitlines()
                    if line.startswith('| %s |' % run['name']))
         cells = [c.strip() for c in row.strip('|').split('|')]
-        assert cells[2] == {'fp32': 'FP32', 'int8': 'INT8'}[run['precision']]
+        assert cells[2] == {'fp32': 'FP32', 'int8': 'INT8'}[run['precision']] == 'FP32'
         assert cells[3] == format_bytes(run['weight_bytes'])
         assert cells[4] == '%.1f' % run['latency_ms']['total']['p50']
         assert cells[6] == '%.2f' % (100 * run['accuracy']['miou'])

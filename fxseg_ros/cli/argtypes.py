@@ -7,8 +7,10 @@ A type that turns its text into something other than a number or a string carrie
 `unparse(value) -> str` attribute, so a command line can be written back from parsed arguments
 (`fxseg_ros.cli.command_line`).
 
-Every list option takes its items the same way: separated by commas, spaces or both
-(`--conditions day,night`, `--conditions day night`), through `ListAction`.
+Every list option takes its items the same way (`ListAction`): separated by spaces, or by
+repeating the option, and for lists of names also by commas (`--conditions day,night` =
+`--conditions day night` = `--conditions day --conditions night`); file names are not split at
+commas (`file_list`), since a file name may hold one.
 """
 
 from __future__ import annotations
@@ -142,12 +144,17 @@ def comma_list(text: str) -> List[str]:
     return [item.strip() for item in text.split(',') if item.strip()]
 
 
+def file_list(text: str) -> List[str]:
+    """Parse one word of a list of files: the word itself (no split at commas)."""
+    return [text]
+
+
 class ListAction(argparse.Action):
     """
-    A list option (nargs='+'): every word split at commas, the items of all words in one list.
+    A list option (nargs='+'): the items of every word of every occurrence, in order.
 
-    The option's `type` parses one word into a list of items (default `comma_list`); an option
-    given twice keeps the items of the last occurrence.
+    The option's `type` parses one word into a list of items (default `comma_list`, which
+    splits at commas); the first occurrence replaces the default, later ones add to it.
     """
 
     def __init__(self, option_strings, dest, nargs='+', **kwargs):
@@ -160,7 +167,9 @@ class ListAction(argparse.Action):
         items = [item for word in values for item in word]
         if not items:
             raise argparse.ArgumentError(self, 'no item given')
-        setattr(namespace, self.dest, items)
+        current = getattr(namespace, self.dest, None)
+        earlier = [] if current is None or current is self.default else list(current)
+        setattr(namespace, self.dest, earlier + items)
 
 
 def names_in(choices: Sequence[str], what: str) -> Callable[[str], List[str]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from fxseg_ros.cli.argtypes import ListAction, non_negative_int, positive_int
+from fxseg_ros.cli.argtypes import file_list, ListAction, non_negative_int, positive_int
 from fxseg_ros.cli.errors import fail
 
 NAME = 'bench'
@@ -43,9 +43,10 @@ HELP = ('time the same generated %dx%d frames through each model/runner (ONNX Ru
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--model', action='append', default=None, metavar='[LABEL=]M',
-                        help='ONNX model (bare or deployment graph) or TensorRT engine; repeat '
-                             'for several (e.g. --model fp32=demo.onnx --model int8=qdq.onnx); '
+    parser.add_argument('--model', action=ListAction, type=file_list, default=None,
+                        metavar='[LABEL=]M',
+                        help='ONNX models (bare or deployment graph) or TensorRT engines, '
+                             'spaces or repeated (e.g. --model fp32=demo.onnx int8=qdq.onnx); '
                              'default: the demo model')
     parser.add_argument('--frames', type=positive_int, default=30,
                         help='timed calls per model (default %(default)s)')

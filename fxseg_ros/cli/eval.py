@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from fxseg_ros.cli.argtypes import (ListAction, non_negative_int, playback_rate, positive_float,
-                                    positive_int)
+from fxseg_ros.cli.argtypes import (file_list, ListAction, non_negative_int, playback_rate,
+                                    positive_float, positive_int)
 from fxseg_ros.data.bag import CONDITION_TOPIC
 from fxseg_ros.data.labels import CLASS_NAMES
 from fxseg_ros.data.sizes import CAMERA_WH
@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--condition-topic', default=CONDITION_TOPIC,
                         help='std_msgs/String topic with the lighting condition per stamp '
                              '(default: %(default)s; optional)')
-    parser.add_argument('--model', nargs='+', required=True, metavar='M',
+    parser.add_argument('--model', action=ListAction, type=file_list, required=True,
+                        metavar='M',
                         help='models to evaluate: .onnx (bare or deployment graph), '
                              '.engine/.plan')
     parser.add_argument('--precision', action=ListAction, default=None, metavar='P',

@@ -288,6 +288,7 @@ def _run_int8(args) -> int:
     from fxseg_ros.quant import qdq
 
     model, calib = _prepare(args)
+    print('INT8 Q/DQ of %s (%s activations) ...' % (model, args.activations), flush=True)
     with atomic_file(args.out) as staged:
         qdq.quantize_qdq(model, calib.amax, staged, op_types=args.op_types,
                          nodes_to_exclude=args.keep_fp, activations=args.activations,
@@ -312,6 +313,7 @@ def _run_fp16(args) -> int:
     from fxseg_ros.quant import fp16
 
     model, _ = _prepare(args, calib=False)
+    print('FP16%s of %s ...' % (' emulation' if args.emulated else '', model), flush=True)
     converted = fp16.emulate_fp16(model) if args.emulated else fp16.convert_to_fp16(model)
     fp16.save_model(converted, args.out)
     _print_written(args.out, 'fp16 (emulated)' if args.emulated else 'fp16', model)

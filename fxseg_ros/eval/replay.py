@@ -26,7 +26,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from fxseg_ros.eval.models import describe_model
+from fxseg_ros.eval.models import describe_model, precision_problem
 from fxseg_ros.eval.sources import EvalFrame, FrameSource
 from fxseg_ros.metrics.accumulate import AccuracyAccumulator, joint_histogram, StageLatencies
 from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
@@ -440,6 +440,11 @@ def _check_runs(runs: Sequence[RunSpec], batch: int) -> None:
         raise EvalError('run names must be unique, %s repeats; name them with --name' % dup)
     if batch < 1:
         raise EvalError('batch must be >= 1, got %d' % batch)
+    for run in runs:   # a precision label must be what the model is (TensorRT builds aside)
+        built = run.backend == 'tensorrt' or 'precision' in run.engine_options
+        problem = precision_problem(run.model, run.precision, built_by_tensorrt=built)
+        if problem:
+            raise EvalError('run %s: %s' % (run.name, problem))
 
 
 def evaluate(source: FrameSource, runs: Sequence[RunSpec], batch: int = 1,
