@@ -10,8 +10,6 @@ every cache and output in the test's temporary folders, and the ROS domain of th
 
 import os
 from pathlib import Path
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -211,29 +209,3 @@ def frame_source(seed, camera, condition, count, size_wh, fps):
     """A `write_synthetic_bag` frame source of `smooth_frame`s (fast, JPEG-friendly)."""
     for i in range(count):
         yield smooth_frame(frame_seed(seed, camera, condition, i), size_wh)
-
-
-# Read-only folders -------------------------------------------------------------------------
-def read_only_command(command, folders):
-    """
-    `command` with `folders` read-only for it.
-
-    As root (who may write into any folder whatever its mode) through a read-only bind mount in
-    a private mount namespace (util-linux `unshare -m`); otherwise the folders' write bits are
-    cleared (the caller restores them). Returns None when neither is possible here.
-    """
-    if os.geteuid() != 0:
-        for folder in folders:
-            os.chmod(str(folder), 0o555)
-        return command
-    if shutil.which('unshare') is None or shutil.which('mount') is None:
-        return None
-    probe = subprocess.run(['unshare', '-m', '--propagation', 'private', 'true'],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if probe.returncode != 0:
-        return None
-    mounts = ' && '.join('mount --bind -o ro "$%d" "$%d"' % (i + 1, i + 1)
-                         for i in range(len(folders)))
-    return (['unshare', '-m', '--propagation', 'private', 'sh', '-c',
-             '%s && shift %d && exec "$@"' % (mounts, len(folders)), 'sh']
-            + [str(f) for f in folders] + list(command))

@@ -22,7 +22,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import read_only_command
+from cli_helpers import read_only_command
 
 import fxseg_ros
 from fxseg_ros.cli.main import main

@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import read_only_command
+from cli_helpers import read_only_command
 
 #: Where the runs get SIGINT: fractions of their progress.
 FRACTIONS = (0.1, 0.5, 0.9)
