@@ -212,7 +212,7 @@ def test_cpu_isa_from_cpuinfo_flags(tmp_path):
 
 def test_main_errors_and_json(tiny_net, tmp_path, capsys, monkeypatch):
     assert main(['bench', '--model', str(tmp_path / 'missing.onnx')]) == 2
-    assert 'not found' in capsys.readouterr().out
+    assert 'does not exist' in capsys.readouterr().err
     monkeypatch.setenv('FXSEG_CACHE_DIR', str(tmp_path / 'cache'))
     out = tmp_path / 'bench.json'
     assert main(['bench', '--model', 'tiny=%s' % tiny_net, '--frames', '2', '--warmup', '0',

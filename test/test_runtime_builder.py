@@ -214,8 +214,8 @@ def test_build_without_tensorrt_is_a_clear_error(tiny_net, tmp_path, capsys):
 
     code = main(['build', '--model', str(tiny_net), '--out', str(tmp_path / 'e.engine')])
     assert code == 2
-    out = capsys.readouterr().out
-    assert 'TensorRT Python bindings are not installed' in out
+    err = capsys.readouterr().err
+    assert 'TensorRT Python bindings are not installed' in err and len(err.splitlines()) == 1
     assert not (tmp_path / 'e.engine').exists()
     with pytest.raises(BuildError, match='does not exist'):
         builder.build_engine(tmp_path / 'missing.onnx', tmp_path / 'e.engine')

@@ -26,7 +26,8 @@ from pathlib import Path
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from fxseg_ros.cli.argtypes import non_negative_int, positive_int
+from fxseg_ros.cli.argtypes import file_list, ListAction, non_negative_int, positive_int
+from fxseg_ros.cli.errors import fail
 
 NAME = 'bench'
 LOG = logging.getLogger(__name__)
@@ -50,9 +51,10 @@ HELP = ('time the same generated %dx%d frames through each model/runner (ONNX Ru
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--model', action='append', default=None, metavar='[LABEL=]M',
-                        help='ONNX model (bare or deployment graph) or TensorRT engine; repeat '
-                             'for several (e.g. --model fp32=demo.onnx --model int8=qdq.onnx); '
+    parser.add_argument('--model', action=ListAction, type=file_list, default=None,
+                        metavar='[LABEL=]M',
+                        help='ONNX models (bare or deployment graph) or TensorRT engines, '
+                             'spaces or repeated (e.g. --model fp32=demo.onnx int8=qdq.onnx); '
                              'default: the demo model')
     parser.add_argument('--frames', type=positive_int, default=30,
                         help='timed calls per model (default %(default)s)')
@@ -62,8 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='ONNX Runtime intra-op threads (0: its default)')
     parser.add_argument('--batch', type=positive_int, default=1,
                         help='frames per call (default %(default)s)')
-    parser.add_argument('--providers', default=None,
-                        help='comma-separated ONNX Runtime execution providers '
+    parser.add_argument('--providers', action=ListAction, default=None, metavar='EP',
+                        help='ONNX Runtime execution providers, commas or spaces '
                              '(default CPUExecutionProvider)')
     parser.add_argument('--tensorrt', choices=('auto', 'yes', 'no'), default='auto',
                         help='also build and run each ONNX model with TensorRT, at the precision '
@@ -72,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--profile', choices=('yes', 'no'), default='yes',
                         help='profile the deployment graph and its bare network with ONNX '
                              "Runtime's profiler for the upscore share (default %(default)s)")
-    parser.add_argument('--seed', type=int, default=0, help='seed of the generated frames')
+    parser.add_argument('--seed', type=non_negative_int, default=0,
+                        help='seed of the generated frames')
     parser.add_argument('--json', metavar='F', help='also write the results as JSON to F')
     parser.add_argument('--node', action='store_true',
                         help='benchmark segmentation_node end to end through DDS instead: start '
@@ -433,41 +436,87 @@ def _graph_lines(rows: Sequence[dict]) -> List[str]:
     return lines
 
 
-def main(args: argparse.Namespace) -> int:
+def _models(args) -> List[Tuple[str, str]]:
+    """(label, path) of every --model, checked: runnable, and a precision label that fits."""
     from fxseg_ros import DEMO_MODEL
+    from fxseg_ros.cli.checks import inference_model, precision_label
+    from fxseg_ros.eval.models import PRECISIONS
 
-    if args.model:
-        models = [parse_model_arg(m) for m in args.model]
-    elif DEMO_MODEL.is_file():
-        models = [('demo-fp32', str(DEMO_MODEL))]
-    else:
-        print('fxseg bench: no --model given and the demo model %s is missing' % DEMO_MODEL)
-        return 2
-    missing = [path for _, path in models if not Path(path).is_file()]
-    if missing:
-        print('fxseg bench: --model file(s) not found: %s' % ', '.join(missing))
-        return 2
+    models = ([parse_model_arg(m) for m in args.model] if args.model
+              else [('demo-fp32', str(DEMO_MODEL))])
+    for label, path in models:
+        inference_model('--model', path)
+        if label.lower() in PRECISIONS:   # a label that names a precision must be true
+            precision_label('--model', path, label.lower(),
+                            built_by_tensorrt=args.tensorrt == 'yes')
+    labels = [label for label, _ in models]
+    if len(set(labels)) != len(labels):
+        fail('--model', 'two models have the label %s'
+             % next(x for x in labels if labels.count(x) > 1),
+             'label them: --model LABEL=PATH')
+    return models
+
+
+def main(args: argparse.Namespace) -> int:
+    from fxseg_ros.cli.checks import output_file
+    from fxseg_ros.data.atomic import write_text
     from fxseg_ros.runtime.base import RunnerError
 
+    models = _models(args)
+    if args.json:
+        output_file('--json', args.json, inputs=[path for _, path in models])
     try:
         rows = run_bench(models, args)
     except RunnerError as exc:
-        print('fxseg bench: %s' % exc)
-        return 2
+        fail('--providers' if args.providers and 'provider' in str(exc) else '--model',
+             str(exc))
     print(format_table(rows, args.batch))
     if args.json:
         keep = ('label', 'model', 'backend', 'summary', 'raw_summary', 'overhead_pct',
                 'added_ms', 'stage_medians', 'bare_summary', 'deploy_over_bare', 'profile',
                 'skipped')
-        Path(args.json).write_text(json.dumps([{k: r[k] for k in keep if k in r}
-                                               for r in rows], indent=2) + '\n')
+        write_text(args.json, json.dumps([{k: r[k] for k in keep if k in r}
+                                          for r in rows], indent=2) + '\n')
     return 0 if any('skipped' not in row for row in rows) else 1
+
+
+#: The node benchmark's numeric options and what each must be (checked before the node starts).
+NODE_OPTIONS = (('--cameras', 'an integer >= 1', lambda v: v >= 1 and int(v) == v),
+                ('--rate', 'a rate in Hz > 0', lambda v: v > 0 and v != float('inf')),
+                ('--duration', 'a number of seconds > 0', lambda v: v > 0 and v != float('inf')))
+
+
+def _check_node(args) -> Optional[str]:
+    """The options of `--node`; returns the model the node runs (None: its default)."""
+    import importlib.util
+
+    from fxseg_ros.cli.checks import existing_file, inference_model
+
+    for flag, expected, valid in NODE_OPTIONS:
+        value = getattr(args, flag[2:], None)
+        if value is not None and not valid(value):
+            fail(flag, 'must be %s, got %s' % (expected, value))
+    if args.params_file is not None:
+        existing_file('--params-file', args.params_file, 'parameter file')
+    if args.model and len(args.model) > 1:
+        fail('--model', '--node runs one model, %d given' % len(args.model),
+             'give one --model')
+    if args.json:
+        fail('--json', 'applies to the runner benchmark, not --node')
+    if importlib.util.find_spec('rclpy') is None:
+        fail('--node', 'needs ROS 2 (rclpy), which is not installed',
+             'pip install .[ros] or source a ROS 2 installation')
+    if not args.model:
+        return None
+    path = parse_model_arg(args.model[0])[1]
+    inference_model('--model', path)
+    return path
 
 
 def run(args: argparse.Namespace) -> int:
     if args.node:
         from fxseg_ros.ros import bench_node
 
-        model = parse_model_arg(args.model[0])[1] if args.model else None
+        model = _check_node(args)
         return bench_node.run(args, model)
     return main(args)
