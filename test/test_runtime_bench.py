@@ -115,7 +115,12 @@ def test_rows_that_cannot_run_are_skipped_with_the_reason(tiny_net, tmp_path, ca
     # The ratio column is relative to the first row that ran.
     line = next(ln for ln in table.splitlines() if ln.startswith('tiny '))
     assert '1.00x' in line.split()
+    # From the command line a file that is no ONNX model is refused before any work (exit 2);
+    # a run in which no row could run ends with 1.
     assert main(['bench', '--model', str(corrupt), '--frames', '1', '--warmup', '0',
+                 '--tensorrt', 'no', '--profile', 'no']) == 2
+    assert 'is not an ONNX model' in capsys.readouterr().err
+    assert main(['bench', '--model', str(engine), '--frames', '1', '--warmup', '0',
                  '--tensorrt', 'no', '--profile', 'no']) == 1
     assert 'no runner could run any of the models' in capsys.readouterr().out
 
