@@ -73,7 +73,7 @@ def test_bad_sizes_say_what_is_expected(text, message):
 
 
 def test_condition_lists_and_rates():
-    assert condition_list('night, day') == ('night', 'day')
+    assert condition_list('night, day') == ['night', 'day']
     with pytest.raises(argparse.ArgumentTypeError, match='unknown condition'):
         condition_list('day,fog')
     assert playback_rate('max') == 'max' and playback_rate('2.5') == 2.5

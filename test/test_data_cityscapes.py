@@ -137,10 +137,10 @@ def test_empty_root_and_missing_labels(tmp_path):
 def test_cli_synth_parser():
     args = build_parser().parse_args(['synth', '--out', 'D', '--count', '8', '--seed', '1'])
     assert (args.out, args.count, args.seed, args.split) == ('D', 8, 1, 'train')
-    assert args.conditions == ('day', 'dusk', 'night') and args.size == (1280, 720)
+    assert tuple(args.conditions) == ('day', 'dusk', 'night') and args.size == (1280, 720)
     args = build_parser().parse_args(['synth', '--out', 'D', '--count', '2', '--split', 'val',
                                       '--conditions', 'night,day', '--size', '640x360'])
-    assert args.conditions == ('night', 'day') and args.size == (640, 360)
+    assert args.conditions == ['night', 'day'] and args.size == (640, 360)
 
 
 @pytest.mark.parametrize('argv', [

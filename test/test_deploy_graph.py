@@ -201,6 +201,55 @@ def test_build_refuses_bad_arguments(tiny_net, tmp_path):
         deploy.build_deployment_graph(corrupt)
 
 
+def _bare_graph(op='Relu', opset=17, domain=''):
+    """input (1, 3, 8, 8) -> op -> scores: a bare network's I/O around one node."""
+    nodes = [helper.make_node(op, ['input'], ['scores'], domain=domain)]
+    graph = helper.make_graph(nodes, 'g', [
+        helper.make_tensor_value_info('input', TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info('scores', TensorProto.FLOAT, [1, 3, 8, 8])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid(domain, opset)])
+    model.ir_version = 7
+    return model
+
+
+def test_files_without_a_network_are_refused_in_one_line(tmp_path):
+    """
+    An empty file loads as an empty ModelProto; neither it nor a graph without nodes or without
+    the default opset may reach the version converter (which asserts in C++).
+    """
+    empty = tmp_path / 'empty.onnx'
+    empty.write_bytes(b'')
+    graphless = tmp_path / 'graphless.onnx'
+    onnx.save(helper.make_model(helper.make_graph([], 'g', [], [])), str(graphless))
+    custom = tmp_path / 'custom_domain.onnx'
+    onnx.save(_bare_graph('Foo', 1, 'com.example'), str(custom))
+    for path, message in ((empty, 'has no nodes'), (graphless, 'has no nodes'),
+                          (custom, 'no default-domain')):
+        with pytest.raises(deploy.DeploymentGraphError, match=message) as exc:
+            deploy.load_model(path)
+        assert str(path) in str(exc.value) and '\n' not in str(exc.value)
+    with pytest.raises(deploy.DeploymentGraphError, match='no default-domain'):
+        deploy.build_deployment_graph(_bare_graph('Foo', 1, 'com.example'))
+
+
+def test_version_converter_errors_become_one_line():
+    """Opset 9 with an operator no opset defines: onnx.version_converter fails on it."""
+    with pytest.raises(deploy.DeploymentGraphError,
+                       match='cannot convert the bare graph from opset 9 to 13') as exc:
+        deploy.build_deployment_graph(_bare_graph('NoSuchOp', 9))
+    assert '\n' not in str(exc.value)
+
+
+def test_old_opset_bare_graph_is_converted_to_a_valid_graph():
+    """IR version 3, opset 6: converted to opset 13 and IR 7, it passes onnx.checker."""
+    old = _bare_graph('Relu', 6)
+    old.ir_version = 3
+    graph = deploy.build_deployment_graph(old)
+    assert graph.ir_version == 7
+    assert [(o.domain, o.version) for o in graph.opset_import] == [('', 13)]
+    onnx.checker.check_model(graph)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize('output, float_io, for_tensorrt, channels_last', [
     ('camera', False, False, True), ('network', False, False, True),

@@ -42,27 +42,34 @@ def test_demo_runs_every_step(tmp_path, tiny_net, capsys):
     assert (out / 'models' / 'int8_entropy.onnx').is_file()
 
 
-def test_demo_reuses_outputs_only_for_the_same_model(tmp_path, tiny_net):
-    from conftest import make_tiny_net
-
-    from fxseg_ros.cli.main import build_parser
-    from fxseg_ros.eval.demo import _forget_stale_outputs
+def test_a_step_is_reused_only_when_it_completed_with_the_same_inputs(tmp_path):
+    from fxseg_ros.eval.demo_state import StepLedger
 
     out = tmp_path / 'demo'
-    (out / 'bag').mkdir(parents=True)
-    args = build_parser().parse_args(['demo', '--out', str(out)])
-    _forget_stale_outputs(out, args, tiny_net)  # outputs of unknown origin go
-    assert not (out / 'bag').exists()
-    (out / 'bag').mkdir()
-    (out / 'models').mkdir()
-    (out / 'models' / 'int8_entropy.onnx').write_text('x')
-    (out / 'calib_day_entropy.json').write_text('{}')
-    _forget_stale_outputs(out, args, tiny_net)  # same model and settings: kept
-    assert (out / 'models' / 'int8_entropy.onnx').exists() and (out / 'bag').exists()
-    other = make_tiny_net(tmp_path / 'other.onnx', seed=5)
-    _forget_stale_outputs(out, args, other)  # another model: calibration and models go
-    assert not (out / 'models').exists() and not (out / 'calib_day_entropy.json').exists()
-    assert (out / 'bag').exists()
-    args.seed += 1
-    _forget_stale_outputs(out, args, other)  # another drive: the bag goes too
-    assert not (out / 'bag').exists()
+    bag = out / 'bag'
+    bag.mkdir(parents=True)
+    (bag / 'frames.mcap').write_bytes(b'half a bag')
+    # Outputs no completed step recorded (an interrupted run's) go, and the step runs.
+    assert not StepLedger(out).completed('bag', {'frames': 24}, [bag])
+    assert not bag.exists()
+    bag.mkdir()
+    (bag / 'frames.mcap').write_bytes(b'a whole bag')
+    StepLedger(out).record('bag', {'frames': 24}, [bag])
+    # A later run (a new ledger read from disk) with the same inputs reuses the step ...
+    assert StepLedger(out).completed('bag', {'frames': 24}, [bag])
+    assert (bag / 'frames.mcap').read_bytes() == b'a whole bag'
+    # ... not with other inputs: the old output goes.
+    assert not StepLedger(out).completed('bag', {'frames': 12}, [bag])
+    assert not bag.exists()
+    bag.mkdir()
+    (bag / 'frames.mcap').write_bytes(b'a whole bag')
+    StepLedger(out).record('bag', {'frames': 24}, [bag])
+    # An output changed since it was recorded is not reused either.
+    (bag / 'frames.mcap').write_bytes(b'another bag')
+    assert not StepLedger(out).completed('bag', {'frames': 24}, [bag])
+    # A state file this version did not write: nothing is reused.
+    bag.mkdir()
+    (bag / 'frames.mcap').write_bytes(b'a whole bag')
+    StepLedger(out).record('bag', {'frames': 24}, [bag])
+    (out / 'demo_state.json').write_text('{"steps": {"bag": {}}}')
+    assert not StepLedger(out).completed('bag', {'frames': 24}, [bag])

@@ -102,8 +102,15 @@ def test_replay_accuracy_equals_an_independent_computation(demo_model, tmp_path)
         assert got.by_condition[condition].miou() == pytest.approx(want[condition], abs=1e-9)
 
 
+def test_a_precision_label_the_model_is_not_is_refused(tiny_bag, tiny_net):
+    specs = replay.default_run_specs([tiny_net], ['int8'])
+    with pytest.raises(replay.EvalError, match='is FP32, not int8: it has float32 weights'):
+        replay.evaluate(sources.bag_source(tiny_bag), specs, progress=False)
+
+
 def test_replay_of_two_models_and_its_report(tiny_bag, tiny_net, tiny_net_b, tmp_path):
-    specs = replay.default_run_specs([tiny_net, tiny_net_b], ['fp32', 'int8'])
+    # Two float networks: a label that says otherwise is refused (see the test below).
+    specs = replay.default_run_specs([tiny_net, tiny_net_b], ['fp32', 'fp32'])
     ev = replay.evaluate(sources.bag_source(tiny_bag), specs, progress=False, overlays=2,
                          small_max_pixels=500)
     assert ev.reference == 'tiny_net'
@@ -125,7 +132,7 @@ def test_replay_of_two_models_and_its_report(tiny_bag, tiny_net, tiny_net_b, tmp
         row = next(line for line in report.splitlines()
                    if line.startswith('| %s |' % run['name']))
         cells = [c.strip() for c in row.strip('|').split('|')]
-        assert cells[2] == {'fp32': 'FP32', 'int8': 'INT8'}[run['precision']]
+        assert cells[2] == {'fp32': 'FP32', 'int8': 'INT8'}[run['precision']] == 'FP32'
         assert cells[3] == format_bytes(run['weight_bytes'])
         assert cells[4] == '%.1f' % run['latency_ms']['total']['p50']
         assert cells[6] == '%.2f' % (100 * run['accuracy']['miou'])
@@ -232,10 +239,11 @@ def test_eval_cli_errors_list_the_topics(tiny_bag, tiny_net, capsys):
                '--model', str(tiny_net), '--no-progress'])
     err = capsys.readouterr().err
     assert rc == 2
-    assert 'no camera topic /front/image_raw' in err and '/camera/labels' in err
+    assert '--image-topic' in err and 'no topic /front/image_raw' in err
+    assert '/camera/labels' in err
     rc = main(['eval', '--bag', str(tiny_bag), '--model', str(tiny_net), str(tiny_net),
                '--precision', 'fp32', '--no-progress'])
-    assert rc == 2 and 'one per model' in capsys.readouterr().err
+    assert rc == 2 and 'one per --model' in capsys.readouterr().err
 
 
 @pytest.mark.parametrize('argv,message', [
@@ -262,7 +270,7 @@ def test_parsers_accept_the_documented_arguments():
         ['make-bag', '--out', 'o', '--storage', 'sqlite3', '--compressed', '--cameras', '2',
          '--frames-per-condition', '5', '--conditions', 'day,dusk,night', '--seed', '3'])
     assert (args.storage, args.compressed, args.cameras, args.frames_per_condition,
-            args.conditions, args.seed) == ('sqlite3', True, 2, 5, ('day', 'dusk', 'night'), 3)
+            args.conditions, args.seed) == ('sqlite3', True, 2, 5, ['day', 'dusk', 'night'], 3)
     assert build_parser().parse_args(['demo', '--out', 'd']).out == 'd'
 
 
@@ -280,6 +288,10 @@ def test_eval_cli_on_a_cityscapes_folder(tiny_net, tmp_path, capsys):
     assert metrics['dataset']['source'] == 'cityscapes'
     assert metrics['dataset']['frames'] == 4 and metrics['dataset']['frames_evaluated'] == 4
     assert set(metrics['runs'][0]['accuracy']['conditions']) == {'day', 'night'}
+    rc = main(['eval', '--data', str(tmp_path / 'nothing'), '--model', str(tiny_net),
+               '--no-progress'])
+    assert rc == 2 and 'does not exist' in capsys.readouterr().err
+    (tmp_path / 'nothing').mkdir()
     rc = main(['eval', '--data', str(tmp_path / 'nothing'), '--model', str(tiny_net),
                '--no-progress'])
     assert rc == 2 and 'leftImg8bit' in capsys.readouterr().err

@@ -202,9 +202,33 @@ def test_cli_evaluate_only_on_a_bare_onnx_graph(tiny_net, tmp_path, capsys):
 
 
 @needs_torch
-def test_cli_evaluate_only_without_a_model_says_so(tmp_path):
-    with pytest.raises(FileNotFoundError, match='no model'):
-        main(['train', '--evaluate-only', '--out', str(tmp_path), '--eval-count', '1'])
+def test_cli_evaluate_only_without_a_model_says_so(tmp_path, capsys):
+    assert main(['train', '--evaluate-only', '--out', str(tmp_path), '--eval-count', '1']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('fxseg train: error: --model: checkpoint ') and 'does not exist' in err
+
+
+def test_evaluate_only_runs_a_model_at_its_own_input_size(tmp_path, capsys):
+    """A 320x192 bare graph: frames resized to its input, labels scored at 1280x720."""
+    from conftest import make_tiny_net, session
+
+    from fxseg_ros.data.preprocess import postprocess
+    from fxseg_ros.metrics.confusion import ConfusionMatrix
+
+    model = make_tiny_net(tmp_path / 'small.onnx', input_wh=(320, 192))
+    out = tmp_path / 'eval.json'
+    assert main(['train', '--evaluate-only', '--model', str(model), '--eval-count', '2',
+                 '--eval-conditions', 'night', '--eval-seed', '7', '--eval-json',
+                 str(out)]) == 0, capsys.readouterr().err
+    result = json.loads(out.read_text())
+    assert result['input_wh'] == [320, 192] and result['resolution_wh'] == [1280, 720]
+    # The same frames through ONNX Runtime directly, scored with a confusion matrix.
+    reference, net = ConfusionMatrix(), session(model)
+    for index in range(2):
+        bgr, labels = SceneGenerator(7).generate(index, 'night')
+        scores = net.run(None, {'input': preprocess(bgr, (320, 192))})[0]
+        reference.update(labels, postprocess(scores, (1280, 720))[0])
+    assert result['conditions']['night']['miou'] == pytest.approx(reference.miou(), abs=1e-9)
 
 
 @needs_torch

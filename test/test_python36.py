@@ -50,6 +50,9 @@ PY36_TEST_FILES = {
     'test_core_conventions.py': 'labels and preprocessing conventions',
     'test_quant_cache.py': 'the TensorRT calibration cache',
     'test_data_synth.py': 'synthetic frames',
+    'test_trt_rules.py': 'the offline TensorRT check run before every engine build',
+    'test_trt_support.py': 'the TensorRT version gates and dtype map',
+    'test_runtime_calibrator.py': 'the calibrator callbacks and batch sizing',
 }
 #: Files whose tests all skip without TensorRT / CUDA (imported and collected all the same).
 GPU_ONLY = {'test_runtime_tensorrt.py'}

@@ -137,6 +137,32 @@ def test_needs_float_io(version, expected):
     assert builder.needs_float_io(version) is expected
 
 
+@pytest.mark.parametrize('kind, version, expected', [
+    ('qdq', '8.2.1.8', 'int8'), ('qdq', '10.3.0', 'int8'), ('qdq', '11.0', 'int8'),
+    ('fp16', '8.5.2', 'fp16'), ('fp16', '11.1', 'fp16'),
+    ('fp32', '8.0.1', 'fp16'), ('fp32', '10.13', 'fp16'), ('fp32', '11.0.0', 'fp32'),
+])
+def test_precision_for_model(kind, version, expected):
+    assert builder.precision_for_model(kind, version) == expected
+
+
+@pytest.mark.parametrize('kind', ['qdq', 'fp16', 'fp32'])
+@pytest.mark.parametrize('version', ['8.0.1', '8.2.1', '8.5.2', '8.6.2', '10.3.0', '11.0.0'])
+def test_precision_for_model_is_one_plan_build_accepts(kind, version):
+    """The bench builds every model it times: the chosen precision must never be refused."""
+    platform = Platform(version, 'GPU', (8, 7), fast_fp16=True, fast_int8=True)
+    plan_build(BuildOptions(builder.precision_for_model(kind, version)), platform, kind)
+
+
+@pytest.mark.parametrize('kind, version', [('qdq', '8.2.1'), ('qdq', '10.3.0'),
+                                           ('fp32', '11.0.0')])
+def test_fp16_for_every_model_is_refused_for_some(kind, version):
+    """Why the bench may not build every ONNX model as FP16."""
+    platform = Platform(version, 'GPU', (8, 7), fast_fp16=True, fast_int8=True)
+    with pytest.raises(BuildError):
+        plan_build(BuildOptions('fp16'), platform, kind)
+
+
 def test_dla_with_batches_gets_a_fixed_profile():
     """DLA takes no dynamic shapes (NvInfer.h addInput): min = opt = max = max_batch."""
     plan = plan_build(BuildOptions('fp16', dla_core=0, max_batch=3), ORIN10, 'fp32')
@@ -188,8 +214,8 @@ def test_build_without_tensorrt_is_a_clear_error(tiny_net, tmp_path, capsys):
 
     code = main(['build', '--model', str(tiny_net), '--out', str(tmp_path / 'e.engine')])
     assert code == 2
-    out = capsys.readouterr().out
-    assert 'TensorRT Python bindings are not installed' in out
+    err = capsys.readouterr().err
+    assert 'TensorRT Python bindings are not installed' in err and len(err.splitlines()) == 1
     assert not (tmp_path / 'e.engine').exists()
     with pytest.raises(BuildError, match='does not exist'):
         builder.build_engine(tmp_path / 'missing.onnx', tmp_path / 'e.engine')

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from fxseg_ros.data.readers import ImageFolderCalibrationReader
+from fxseg_ros.quant.collect import open_calibration_reader
 from fxseg_ros.runtime.calibrator import CalibratorCore
 from fxseg_ros.runtime.trt_build import calibration_input_shapes
 
@@ -101,6 +102,16 @@ def test_cache_callbacks_never_raise(tmp_path):
     assert not list((tmp_path / 'out').glob('*.tmp'))
 
 
+def test_open_calibration_reader_takes_the_input_name_and_size(tmp_path):
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    cv2.imwrite(str(folder / '0.png'), np.full((90, 160, 3), 80, np.uint8))
+    feed = open_calibration_reader(folder, input_name='data', size_wh=(64, 36)).get_next()
+    assert list(feed) == ['data'] and feed['data'].shape == (1, 3, 36, 64)
+    default = open_calibration_reader(folder).get_next()
+    assert list(default) == ['input'] and default['input'].shape == (1, 3, 360, 640)
+
+
 def test_readers_are_sized_to_the_network(tmp_path, tiny_net):
     """The builder sizes the reader to the bare network's input (its default is 640x360)."""
     import onnx
@@ -114,11 +125,11 @@ def test_readers_are_sized_to_the_network(tmp_path, tiny_net):
     bare.graph.input[0].type.tensor_type.shape.dim[3].dim_value = 64
     shapes = calibration_input_shapes(bare)
     assert shapes == {'input': SHAPE}
-    reader = ImageFolderCalibrationReader(Path(folder))
     unsized, _ = core(ImageFolderCalibrationReader(Path(folder)))
     assert unsized.get_batch(['input']) is None and '360, 640' in str(unsized.error)
     (name, shape), = shapes.items()
-    reader.size_wh, reader.input_name = (shape[3], shape[2]), name
+    # As trt_build opens it: sized to the input's name and W x H.
+    reader = open_calibration_reader(folder, input_name=name, size_wh=(shape[3], shape[2]))
     sized, device = core(reader)
     assert sized.get_batch(['input']) is not None and sized.error is None
     assert next(iter(device.memory.values()))[1].shape == SHAPE

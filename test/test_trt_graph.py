@@ -90,8 +90,11 @@ def test_product_graph_as_is(product_graphs, name):
 def test_product_graph_as_built_passes(product_graphs, name, version):
     """What fxseg build hands to each TensorRT version passes that version's rules."""
     model, note = graph_for_tensorrt(product_graphs[name], version)
-    errors = trt_rules.errors(trt_rules.check_model(model, [version]))
+    findings = trt_rules.check_model(model, [version])
+    errors = trt_rules.errors(findings)
     assert errors == [], [e.text() for e in errors]
+    # Strict ONNX shape inference passes on every product graph: the type rules see all types.
+    assert not [f for f in findings if f.rule == 'shape-inference'], [f.text() for f in findings]
     assert ('float I/O' in note) == (version in NO_UINT8_IO)
 
 
@@ -195,9 +198,18 @@ def test_check_cli(demo_model, tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'TensorRT 8.2  FAIL' in out and 'TensorRT 8.5  ok' in out and '--float-io' in out
     assert main(['check', str(tmp_path / 'missing.onnx')]) == 2
-    assert 'fxseg check: model:' in capsys.readouterr().out
-    with pytest.raises(SystemExit) as exc:
-        main(['check', str(demo_model), '--tensorrt', '9'])
-    assert exc.value.code == 2
+    assert 'fxseg check: error: MODEL: ' in capsys.readouterr().err
+    empty = tmp_path / 'empty.onnx'
+    empty.write_bytes(b'')
+    assert main(['check', str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'is not an ONNX model' in err and str(empty) in err
+    # Releases are versions too: JetPack 5.0.2's 8.4.1 and JetPack 6.1's 10.3.
+    assert main(['check', str(demo_model), '--tensorrt', '10.3', '8.4.1']) == 0
+    out = capsys.readouterr().out
+    assert out.index('TensorRT 8.4.1 ok (TensorRT deployment graph, float I/O)') < \
+        out.index('TensorRT 10.3 ok (TensorRT deployment graph, uint8 I/O)')
+    assert main(['check', str(demo_model), '--tensorrt', '9']) == 2
+    assert 'argument --tensorrt: unknown TensorRT version(s) 9' in capsys.readouterr().err
     assert main(['check', str(demo_model), '--dla', '--tensorrt', '11']) == 1
     assert 'has no DLA' in capsys.readouterr().out

@@ -11,7 +11,7 @@ GPU check for a CUDA machine without TensorRT (engines/README.md says how to run
    comes back on the stream and must be byte-identical; the events time it.
 3. CUDA-graph capture (fxseg_ros.runtime.cuda_graph) of the same copies, replayed on new data.
 
-Prints one PASS / FAIL / SKIP line per check. Exit status: 0 all passed, 1 a check failed,
+Prints one PASS or FAIL line per check. Exit status: 0 all passed, 1 a check failed,
 2 no CUDA here (no cuda-python, no driver or no device), which it says.
 """
 

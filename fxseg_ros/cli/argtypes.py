@@ -6,12 +6,17 @@ Argument types shared by the `fxseg` subcommands: a bad value is an argparse err
 A type that turns its text into something other than a number or a string carries an
 `unparse(value) -> str` attribute, so a command line can be written back from parsed arguments
 (`fxseg_ros.cli.command_line`).
+
+Every list option takes its items the same way (`ListAction`): separated by spaces, or by
+repeating the option, and for lists of names also by commas (`--conditions day,night` =
+`--conditions day night` = `--conditions day --conditions night`); file names are not split at
+commas (`file_list`), since a file name may hold one.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Callable, List, Tuple, Union
+from typing import Callable, List, Sequence, Tuple, Union
 
 from fxseg_ros.data.conditions import CONDITIONS
 
@@ -21,9 +26,26 @@ MAX_SIDE = 8192
 RATE_NAMES = ('recorded', 'max')
 
 
+def _int(text: str, expected: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('expected %s, got %r' % (expected, text)) from None
+
+
+def _float(text: str, expected: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('expected %s, got %r' % (expected, text)) from None
+    if value != value or value in (float('inf'), float('-inf')):
+        raise argparse.ArgumentTypeError('expected %s, got %r' % (expected, text))
+    return value
+
+
 def positive_int(text: str) -> int:
     """Parse an integer >= 1."""
-    value = int(text)
+    value = _int(text, 'an integer >= 1')
     if value < 1:
         raise argparse.ArgumentTypeError('expected an integer >= 1, got %s' % text)
     return value
@@ -31,7 +53,7 @@ def positive_int(text: str) -> int:
 
 def non_negative_int(text: str) -> int:
     """Parse an integer >= 0."""
-    value = int(text)
+    value = _int(text, 'an integer >= 0')
     if value < 0:
         raise argparse.ArgumentTypeError('expected an integer >= 0, got %s' % text)
     return value
@@ -39,7 +61,7 @@ def non_negative_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     """Parse a number > 0."""
-    value = float(text)
+    value = _float(text, 'a number > 0')
     if not value > 0:
         raise argparse.ArgumentTypeError('expected a number > 0, got %s' % text)
     return value
@@ -47,10 +69,22 @@ def positive_float(text: str) -> float:
 
 def non_negative_float(text: str) -> float:
     """Parse a number >= 0."""
-    value = float(text)
+    value = _float(text, 'a number >= 0')
     if not value >= 0.0:
         raise argparse.ArgumentTypeError('expected a number >= 0, got %s' % text)
     return value
+
+
+def int_in(low: int, high: int, what: str = 'an integer') -> Callable[[str], int]:
+    """Build the parser of an integer in [low, high]."""
+    def number(text: str) -> int:
+        value = _int(text, '%s in [%d, %d]' % (what, low, high))
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError('%s must be in [%d, %d], got %s'
+                                             % (what, low, high, text))
+        return value
+
+    return number
 
 
 def number_in(low: float, high: float, low_open: bool = False, high_open: bool = False,
@@ -63,7 +97,7 @@ def number_in(low: float, high: float, low_open: bool = False, high_open: bool =
     interval = '%s%g, %g%s' % ('(' if low_open else '[', low, high, ')' if high_open else ']')
 
     def number(text: str) -> float:
-        value = float(text)
+        value = _float(text, '%s in %s' % (what, interval))
         above = value > low if low_open else value >= low
         below = value < high if high_open else value <= high
         if not (above and below):
@@ -106,27 +140,58 @@ def size_wh(min_side: int = 1, max_side: int = MAX_SIDE) -> Callable[[str], Tupl
 
 
 def comma_list(text: str) -> List[str]:
-    """Parse a comma-separated list ('a,b,c'); empty items are dropped."""
+    """Parse one word of a list option ('a,b,c'); empty items are dropped."""
     return [item.strip() for item in text.split(',') if item.strip()]
 
 
-comma_list.unparse = ','.join
+def file_list(text: str) -> List[str]:
+    """Parse one word of a list of files: the word itself (no split at commas)."""
+    return [text]
 
 
-def condition_list(text: str) -> Tuple[str, ...]:
-    """Parse a comma-separated list of lighting conditions, e.g. 'day,night'."""
-    names = tuple(comma_list(text))
-    if not names:
-        raise argparse.ArgumentTypeError('no condition given; choose from %s'
-                                         % ','.join(CONDITIONS))
-    unknown = [name for name in names if name not in CONDITIONS]
-    if unknown:
-        raise argparse.ArgumentTypeError('unknown condition(s) %s; choose from %s'
-                                         % (','.join(unknown), ','.join(CONDITIONS)))
+class ListAction(argparse.Action):
+    """
+    A list option (nargs='+'): the items of every word of every occurrence, in order.
+
+    The option's `type` parses one word into a list of items (default `comma_list`, which
+    splits at commas); the first occurrence replaces the default, later ones add to it.
+    """
+
+    def __init__(self, option_strings, dest, nargs='+', **kwargs):
+        if nargs != '+':
+            raise ValueError('a list option takes nargs="+"')
+        kwargs.setdefault('type', comma_list)
+        super().__init__(option_strings, dest, nargs=nargs, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        items = [item for word in values for item in word]
+        if not items:
+            raise argparse.ArgumentError(self, 'no item given')
+        current = getattr(namespace, self.dest, None)
+        earlier = [] if current is None or current is self.default else list(current)
+        setattr(namespace, self.dest, earlier + items)
+
+
+def names_in(choices: Sequence[str], what: str) -> Callable[[str], List[str]]:
+    """Build the word parser of a list option whose items must be among `choices`."""
+    def names(text: str) -> List[str]:
+        items = comma_list(text)
+        unknown = [item for item in items if item not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError('unknown %s %s; choose from %s'
+                                             % (what, ','.join(unknown), ','.join(choices)))
+        return items
+
     return names
 
 
-condition_list.unparse = ','.join
+def condition_list(text: str) -> List[str]:
+    """Parse one word of a list of lighting conditions, e.g. 'day,night'."""
+    names = comma_list(text)
+    if not names:
+        raise argparse.ArgumentTypeError('no condition given; choose from %s'
+                                         % ','.join(CONDITIONS))
+    return names_in(CONDITIONS, 'condition(s)')(text)
 
 
 def playback_rate(text: str) -> Union[str, float]:
@@ -137,7 +202,8 @@ def playback_rate(text: str) -> Union[str, float]:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError('expected %s or a rate in Hz, got %r'
-                                         % (', '.join(repr(n) for n in RATE_NAMES), text))
-    if not value > 0:
+                                         % (', '.join(repr(n) for n in RATE_NAMES), text)) \
+            from None
+    if not value > 0 or value == float('inf'):
         raise argparse.ArgumentTypeError('rate must be > 0 Hz, got %s' % text)
     return value

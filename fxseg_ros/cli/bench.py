@@ -4,12 +4,17 @@
 `fxseg bench`: the same generated camera frames through each available runner, side by side.
 
 For every model (ONNX: bare or deployment graph, any precision; TensorRT engine) the same batches
-of generated 1280x720 frames go through `SegmentationPipeline` and, interleaved call by call, the
-backend's raw call on the same graph and batch (`InferenceSession.run` for ONNX Runtime, the
-engine's GPU time for TensorRT) and, for ONNX models, the bare network on the same frames'
-blobs. Printed: median and p90 per call, the ratio to the first row, the pipeline's overhead
-over the raw call, the deployment graph's time over its bare network's, the share of the upscore
-(+ crop) in ONNX Runtime's profile of both graphs, and the CPU's vector ISA.
+of generated 1280x720 frames go through `SegmentationPipeline`, the backend's raw call on the same
+graph and batch (`InferenceSession.run` for ONNX Runtime; for TensorRT the engine's GPU time of
+the pipeline's own call) and, for ONNX models, the bare network on the same frames' blobs. The
+three run in blocks of consecutive calls of one graph, each block after an untimed call of that
+graph, in an order that rotates from block to block (`call_schedule`): every timed call follows a
+call of its own graph, so no graph is timed with caches another graph left cold. Printed: median
+and p90 per call, the ratio to the first row, the pipeline's overhead over the raw call, the
+deployment graph's time over its bare network's, the share of the upscore (+ crop) in ONNX
+Runtime's profile of both graphs, and the CPU's vector ISA. ONNX models are also built and timed
+with TensorRT where it is installed, at the precision the model's kind builds at
+(`builder.precision_for_model`); a row that cannot run is listed as skipped, with the reason.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from pathlib import Path
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from fxseg_ros.cli.argtypes import non_negative_int, positive_int
+from fxseg_ros.cli.argtypes import file_list, ListAction, non_negative_int, positive_int
+from fxseg_ros.cli.errors import fail
 
 NAME = 'bench'
 LOG = logging.getLogger(__name__)
@@ -35,6 +41,9 @@ DEPLOY_OVER_BARE_TARGET = 1.15
 UPSCORE_TARGET_PCT = 20
 #: Batches profiled with ONNX Runtime's profiler (--profile).
 PROFILE_BATCHES = 8
+#: Timed calls of one graph in a row (a block), and the untimed calls of that graph before them.
+BLOCK_CALLS = 5
+BLOCK_WARMUP = 1
 
 HELP = ('time the same generated %dx%d frames through each model/runner (ONNX Runtime on '
         'the CPU, TensorRT engines where available): medians, p90, ratios, pipeline overhead, '
@@ -42,9 +51,10 @@ HELP = ('time the same generated %dx%d frames through each model/runner (ONNX Ru
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--model', action='append', default=None, metavar='[LABEL=]M',
-                        help='ONNX model (bare or deployment graph) or TensorRT engine; repeat '
-                             'for several (e.g. --model fp32=demo.onnx --model int8=qdq.onnx); '
+    parser.add_argument('--model', action=ListAction, type=file_list, default=None,
+                        metavar='[LABEL=]M',
+                        help='ONNX models (bare or deployment graph) or TensorRT engines, '
+                             'spaces or repeated (e.g. --model fp32=demo.onnx int8=qdq.onnx); '
                              'default: the demo model')
     parser.add_argument('--frames', type=positive_int, default=30,
                         help='timed calls per model (default %(default)s)')
@@ -54,16 +64,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='ONNX Runtime intra-op threads (0: its default)')
     parser.add_argument('--batch', type=positive_int, default=1,
                         help='frames per call (default %(default)s)')
-    parser.add_argument('--providers', default=None,
-                        help='comma-separated ONNX Runtime execution providers '
+    parser.add_argument('--providers', action=ListAction, default=None, metavar='EP',
+                        help='ONNX Runtime execution providers, commas or spaces '
                              '(default CPUExecutionProvider)')
     parser.add_argument('--tensorrt', choices=('auto', 'yes', 'no'), default='auto',
-                        help='also run each ONNX model through TensorRT, FP16 (auto: when '
-                             'tensorrt and cuda-python or pycuda are importable)')
+                        help='also build and run each ONNX model with TensorRT, at the precision '
+                             'of its kind: Q/DQ INT8, FP16 FP16, FP32 FP16 (FP32 on TensorRT 11) '
+                             '(auto: when tensorrt and cuda-python or pycuda are importable)')
     parser.add_argument('--profile', choices=('yes', 'no'), default='yes',
                         help='profile the deployment graph and its bare network with ONNX '
                              "Runtime's profiler for the upscore share (default %(default)s)")
-    parser.add_argument('--seed', type=int, default=0, help='seed of the generated frames')
+    parser.add_argument('--seed', type=non_negative_int, default=0,
+                        help='seed of the generated frames')
     parser.add_argument('--json', metavar='F', help='also write the results as JSON to F')
     parser.add_argument('--node', action='store_true',
                         help='benchmark segmentation_node end to end through DDS instead: start '
@@ -100,27 +112,72 @@ def _summary(samples: Sequence[float]) -> Dict[str, float]:
             'mean': float(a.mean())}
 
 
-def _time_runner(runner, batches, warmup: int, raw_call, bare_call=None) -> Dict[str, object]:
-    """Interleave pipeline, raw and bare-network calls on the same batches; per-call samples."""
+def call_schedule(batches: int, kinds: Sequence[str], block: int = BLOCK_CALLS,
+                  warmup: int = BLOCK_WARMUP) -> List[Tuple[str, int, bool]]:
+    """
+    The order of the side-by-side calls: (kind, batch index, timed) per call.
+
+    The batches go in blocks of `block`. In each block every kind makes `warmup` untimed calls,
+    then one timed call per batch of the block, before the next kind; the kinds' order rotates
+    by one from block to block. So every timed call follows a call of its own graph, each kind
+    is timed once on every batch, and no kind is always first or last in a block.
+    """
+    if block < 1 or warmup < 0:
+        raise ValueError('block must be >= 1 and warmup >= 0, got %d and %d' % (block, warmup))
+    kinds = list(kinds)
+    calls = []
+    for number, start in enumerate(range(0, batches, block)):
+        indices = list(range(start, min(start + block, batches)))
+        shift = number % len(kinds)
+        for kind in kinds[shift:] + kinds[:shift]:
+            calls += [(kind, indices[i % len(indices)], False) for i in range(warmup)]
+            calls += [(kind, i, True) for i in indices]
+    return calls
+
+
+def timed_samples(calls: Dict[str, object], batches, warmup: int = 0,
+                  block: int = BLOCK_CALLS) -> Dict[str, list]:
+    """
+    Run `calls` (kind -> call(batch) -> sample) on the batches in `call_schedule` order.
+
+    `warmup` untimed rounds of every kind come first. Returns kind -> samples, one per batch, in
+    batch order.
+    """
+    kinds = list(calls)
+    for i in range(warmup):
+        for kind in kinds:
+            calls[kind](batches[i % len(batches)])
+    samples = {kind: [None] * len(batches) for kind in kinds}
+    for kind, index, timed in call_schedule(len(batches), kinds, block):
+        value = calls[kind](batches[index])
+        if timed:
+            samples[kind][index] = value
+    return samples
+
+
+def _time_runner(runner, batches, warmup: int, raw_call=None, bare_call=None) -> Dict[str, object]:
+    """
+    Pipeline, raw and bare-network samples on the same batches, in fair order (call_schedule).
+
+    raw_call None: the raw time is the pipeline call's own inference stage (TensorRT: the
+    engine's GPU time).
+    """
     from fxseg_ros.pipeline.pipeline import SegmentationPipeline
 
     pipeline = SegmentationPipeline(runner)
-    for i in range(warmup):
-        batch = batches[i % len(batches)]
-        pipeline.process(batch)
-        raw_call(batch)
-        if bare_call is not None:
-            bare_call(batch)
-    total, raw, bare, stages = [], [], [], {}
-    for batch in batches:
-        result = pipeline.process(batch)
-        total.append(result.timings_ms['total'])
-        for key, value in result.timings_ms.items():
+    calls = {'pipeline': lambda batch: pipeline.process(batch).timings_ms}
+    if raw_call is not None:
+        calls['raw'] = raw_call
+    if bare_call is not None:
+        calls['bare'] = bare_call
+    samples = timed_samples(calls, batches, warmup)
+    stages = {}
+    for timings in samples['pipeline']:
+        for key, value in timings.items():
             stages.setdefault(key, []).append(value)
-        raw.append(raw_call(batch))
-        if bare_call is not None:
-            bare.append(bare_call(batch))
-    return {'total': total, 'raw': raw, 'bare': bare, 'stages': stages}
+    raw = samples['raw'] if raw_call is not None else list(stages['inference'])
+    return {'total': list(stages['total']), 'raw': raw, 'bare': samples.get('bare', []),
+            'stages': stages}
 
 
 def _bare_network(path: str):
@@ -212,12 +269,51 @@ def _names_and_outputs(model) -> List[str]:
 
 def _trt_row(label: str, runner, path: str, batches, args) -> dict:
     with runner:
-        def raw_call(batch):
-            return runner.last_timings.get('inference', float('nan'))
-
-        timed = _time_runner(runner, batches, args.warmup, raw_call)
+        timed = _time_runner(runner, batches, args.warmup)
     return dict(timed, label=label, model=path, backend='tensorrt (%s)' % runner.precision,
                 raw_name='engine GPU time')
+
+
+def _skipped(label: str, path: str, backend: str, reason: str) -> dict:
+    LOG.warning('skipping %s (%s): %s', label, backend, reason)
+    return {'label': label, 'model': path, 'backend': backend, 'skipped': reason}
+
+
+def _row(label: str, path: str, backend: str, measure) -> dict:
+    """measure() -> row, or a skipped row naming why the runner could not run the model."""
+    from fxseg_ros.model.deploy import DeploymentGraphError
+    from fxseg_ros.runtime.base import RunnerError
+    from fxseg_ros.runtime.build_plan import BuildError
+
+    try:
+        return measure()
+    except (RunnerError, BuildError, DeploymentGraphError) as exc:
+        return _skipped(label, path, backend, ' '.join(str(exc).split()))
+
+
+def _trt_onnx_row(label: str, path: str, trt_version: str, batches, args, cache_dir) -> dict:
+    """An ONNX model built with TensorRT at the precision of its kind, timed (or skipped)."""
+    from fxseg_ros.model.deploy import DeploymentGraphError
+    from fxseg_ros.runtime.build_plan import model_kind, precision_for_model
+    from fxseg_ros.runtime.tensorrt import TensorRtRunner
+
+    try:
+        precision = precision_for_model(model_kind(path), trt_version)
+    except DeploymentGraphError as exc:
+        return _skipped(label + '/trt', path, 'tensorrt', ' '.join(str(exc).split()))
+    trt_label = '%s/trt-%s' % (label, precision)
+    return _row(trt_label, path, 'tensorrt (%s)' % precision, lambda: _trt_row(
+        trt_label, TensorRtRunner.from_onnx(path, precision=precision, max_batch=args.batch,
+                                            cache_dir=cache_dir), path, batches, args))
+
+
+def _tensorrt_version(use_trt: bool) -> Optional[str]:
+    if not use_trt:
+        return None
+    from fxseg_ros.runtime.base import RunnerError
+    from fxseg_ros.runtime.trt_support import import_tensorrt
+
+    return import_tensorrt(RunnerError).__version__
 
 
 def run_bench(models: Sequence[Tuple[str, str]], args: argparse.Namespace,
@@ -227,35 +323,36 @@ def run_bench(models: Sequence[Tuple[str, str]], args: argparse.Namespace,
 
     Rows: label, model, backend, total / raw / bare / stages (ms samples), summary, raw_summary,
     bare_summary (ONNX models), deploy_over_bare (raw median / bare median), overhead_pct
-    (pipeline median over raw median, in percent), profile (upscore shares, with --profile).
+    (pipeline median over raw median, in percent), profile (upscore shares, with --profile);
+    a runner that cannot run a model gives a row with `skipped` (the reason) instead.
     """
     from fxseg_ros.runtime import ENGINE_SUFFIXES
+    from fxseg_ros.runtime.tensorrt import TensorRtRunner
     from fxseg_ros.runtime.trt_support import tensorrt_available
 
     frames = generate_frames(args.frames * args.batch, seed=args.seed, size_wh=BENCH_WH)
     batches = [frames[i * args.batch:(i + 1) * args.batch] for i in range(args.frames)]
     available, reason = tensorrt_available()
     use_trt = args.tensorrt == 'yes' or (args.tensorrt == 'auto' and available)
+    if args.tensorrt == 'no':
+        reason = 'TensorRT is turned off (--tensorrt no)'
+    trt_version = _tensorrt_version(use_trt)
     rows = []
     for label, path in models:
         if Path(path).suffix.lower() in ENGINE_SUFFIXES:
             if not use_trt:
-                LOG.warning('skipping %s: %s', path, reason)
+                rows.append(_skipped(label, path, 'tensorrt', reason))
                 continue
-            from fxseg_ros.runtime.tensorrt import TensorRtRunner
-
-            runner = TensorRtRunner(path, max_batch=args.batch)
-            rows.append(_trt_row(label, runner, path, batches, args))
+            rows.append(_row(label, path, 'tensorrt', lambda: _trt_row(
+                label, TensorRtRunner(path, max_batch=args.batch), path, batches, args)))
             continue
-        rows.append(_ort_row(label, path, batches, args, cache_dir))
+        rows.append(_row(label, path, 'onnxruntime',
+                         lambda: _ort_row(label, path, batches, args, cache_dir)))
         if use_trt:
-            from fxseg_ros.runtime.tensorrt import TensorRtRunner
-
-            runner = TensorRtRunner.from_onnx(path, precision='fp16', max_batch=args.batch,
-                                              cache_dir=cache_dir)
-            rows.append(_trt_row(label + '/trt-fp16', runner, path, batches, args))
+            rows.append(_trt_onnx_row(label, path, trt_version, batches, args, cache_dir))
     for row in rows:
-        _summarise(row)
+        if 'skipped' not in row:
+            _summarise(row)
     return rows
 
 
@@ -279,15 +376,16 @@ def format_table(rows: Sequence[dict], batch: int) -> str:
     """The side-by-side comparison as text."""
     from fxseg_ros.runtime.ort_profile import cpu_isa
 
-    if not rows:
-        return 'no runner could run any of the models'
-    first = rows[0]['summary']['median']
+    ran = [row for row in rows if 'skipped' not in row]
+    if not ran:
+        return '\n'.join(['no runner could run any of the models'] + _skipped_lines(rows))
+    first = ran[0]['summary']['median']
     header = ('%-22s %-34s %8s %8s %9s %7s %10s %9s %8s'
               % ('model', 'backend', 'median', 'p90', 'per frame', 'ratio', 'raw median',
                  'overhead', 'added'))
     lines = ['pipeline time per call of %d frame(s) at %dx%d, ms; CPU: %s'
              % ((batch,) + BENCH_WH + (cpu_isa(),)), header, '-' * len(header)]
-    for row in rows:
+    for row in ran:
         s = row['summary']
         lines.append('%-22s %-34s %8.2f %8.2f %9.2f %6.2fx %10.2f %8.1f%% %8.2f'
                      % (row['label'][:22], row['backend'][:34], s['median'], s['p90'],
@@ -296,15 +394,22 @@ def format_table(rows: Sequence[dict], batch: int) -> str:
     lines.append('')
     stages = ['%s: %s' % (row['label'], ', '.join('%s %.2f' % item
                                                   for item in row['stage_medians'].items()))
-              for row in rows]
+              for row in ran]
     lines.append('stage medians, ms: ' + '; '.join(stages))
     lines.append('ratio = median / median of the first row; raw = %s on the same deployment '
-                 'graph and batches, interleaved call by call; overhead = pipeline median / raw '
-                 'median - 1 (target <= %d %%); added = median per-call time the pipeline spends '
-                 'outside upload / inference / download (host resize, stacking, bookkeeping)'
-                 % (rows[0]['raw_name'], OVERHEAD_TARGET_PCT))
-    lines += _graph_lines(rows)
+                 'graph and batches, in blocks of %d calls per graph in rotating order; '
+                 'overhead = pipeline median / raw median - 1 (target <= %d %%); added = median '
+                 'per-call time the pipeline spends outside upload / inference / download (host '
+                 'resize, stacking, bookkeeping)'
+                 % (ran[0]['raw_name'], BLOCK_CALLS, OVERHEAD_TARGET_PCT))
+    lines += _graph_lines(ran) + _skipped_lines(rows)
     return '\n'.join(lines)
+
+
+def _skipped_lines(rows: Sequence[dict]) -> List[str]:
+    return ['skipped %s (%s, %s): %s'
+            % (row['label'], row['backend'], row['model'], row['skipped'])
+            for row in rows if 'skipped' in row]
 
 
 def _graph_lines(rows: Sequence[dict]) -> List[str]:
@@ -315,7 +420,7 @@ def _graph_lines(rows: Sequence[dict]) -> List[str]:
             continue
         ratio = row['deploy_over_bare']
         lines.append('%s: deployment graph %.2f ms / bare network %.2f ms (InferenceSession.run '
-                     'medians, interleaved) = %.2fx (target <= %.2fx: %s)'
+                     'medians, blocks in rotating order) = %.2fx (target <= %.2fx: %s)'
                      % (row['label'], row['raw_summary']['median'],
                         row['bare_summary']['median'], ratio, DEPLOY_OVER_BARE_TARGET,
                         'met' if ratio <= DEPLOY_OVER_BARE_TARGET else 'NOT met'))
@@ -331,40 +436,87 @@ def _graph_lines(rows: Sequence[dict]) -> List[str]:
     return lines
 
 
-def main(args: argparse.Namespace) -> int:
+def _models(args) -> List[Tuple[str, str]]:
+    """(label, path) of every --model, checked: runnable, and a precision label that fits."""
     from fxseg_ros import DEMO_MODEL
+    from fxseg_ros.cli.checks import inference_model, precision_label
+    from fxseg_ros.eval.models import PRECISIONS
 
-    if args.model:
-        models = [parse_model_arg(m) for m in args.model]
-    elif DEMO_MODEL.is_file():
-        models = [('demo-fp32', str(DEMO_MODEL))]
-    else:
-        print('fxseg bench: no --model given and the demo model %s is missing' % DEMO_MODEL)
-        return 2
-    missing = [path for _, path in models if not Path(path).is_file()]
-    if missing:
-        print('fxseg bench: --model file(s) not found: %s' % ', '.join(missing))
-        return 2
+    models = ([parse_model_arg(m) for m in args.model] if args.model
+              else [('demo-fp32', str(DEMO_MODEL))])
+    for label, path in models:
+        inference_model('--model', path)
+        if label.lower() in PRECISIONS:   # a label that names a precision must be true
+            precision_label('--model', path, label.lower(),
+                            built_by_tensorrt=args.tensorrt == 'yes')
+    labels = [label for label, _ in models]
+    if len(set(labels)) != len(labels):
+        fail('--model', 'two models have the label %s'
+             % next(x for x in labels if labels.count(x) > 1),
+             'label them: --model LABEL=PATH')
+    return models
+
+
+def main(args: argparse.Namespace) -> int:
+    from fxseg_ros.cli.checks import output_file
+    from fxseg_ros.data.atomic import write_text
     from fxseg_ros.runtime.base import RunnerError
 
+    models = _models(args)
+    if args.json:
+        output_file('--json', args.json, inputs=[path for _, path in models])
     try:
         rows = run_bench(models, args)
     except RunnerError as exc:
-        print('fxseg bench: %s' % exc)
-        return 2
+        fail('--providers' if args.providers and 'provider' in str(exc) else '--model',
+             str(exc))
     print(format_table(rows, args.batch))
     if args.json:
         keep = ('label', 'model', 'backend', 'summary', 'raw_summary', 'overhead_pct',
-                'added_ms', 'stage_medians', 'bare_summary', 'deploy_over_bare', 'profile')
-        Path(args.json).write_text(json.dumps([{k: r[k] for k in keep if k in r}
-                                               for r in rows], indent=2) + '\n')
-    return 0
+                'added_ms', 'stage_medians', 'bare_summary', 'deploy_over_bare', 'profile',
+                'skipped')
+        write_text(args.json, json.dumps([{k: r[k] for k in keep if k in r}
+                                          for r in rows], indent=2) + '\n')
+    return 0 if any('skipped' not in row for row in rows) else 1
+
+
+#: The node benchmark's numeric options and what each must be (checked before the node starts).
+NODE_OPTIONS = (('--cameras', 'an integer >= 1', lambda v: v >= 1 and int(v) == v),
+                ('--rate', 'a rate in Hz > 0', lambda v: v > 0 and v != float('inf')),
+                ('--duration', 'a number of seconds > 0', lambda v: v > 0 and v != float('inf')))
+
+
+def _check_node(args) -> Optional[str]:
+    """The options of `--node`; returns the model the node runs (None: its default)."""
+    import importlib.util
+
+    from fxseg_ros.cli.checks import existing_file, inference_model
+
+    for flag, expected, valid in NODE_OPTIONS:
+        value = getattr(args, flag[2:], None)
+        if value is not None and not valid(value):
+            fail(flag, 'must be %s, got %s' % (expected, value))
+    if args.params_file is not None:
+        existing_file('--params-file', args.params_file, 'parameter file')
+    if args.model and len(args.model) > 1:
+        fail('--model', '--node runs one model, %d given' % len(args.model),
+             'give one --model')
+    if args.json:
+        fail('--json', 'applies to the runner benchmark, not --node')
+    if importlib.util.find_spec('rclpy') is None:
+        fail('--node', 'needs ROS 2 (rclpy), which is not installed',
+             'pip install .[ros] or source a ROS 2 installation')
+    if not args.model:
+        return None
+    path = parse_model_arg(args.model[0])[1]
+    inference_model('--model', path)
+    return path
 
 
 def run(args: argparse.Namespace) -> int:
     if args.node:
         from fxseg_ros.ros import bench_node
 
-        model = parse_model_arg(args.model[0])[1] if args.model else None
+        model = _check_node(args)
         return bench_node.run(args, model)
     return main(args)

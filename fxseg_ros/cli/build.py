@@ -64,9 +64,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              % '.'.join(str(p) for p in UINT8_IO))
 
 
+def _check(args) -> None:
+    """Model, calibration inputs and every output, before TensorRT is loaded."""
+    from fxseg_ros.cli.checks import existing_file, frame_data, onnx_model, output_file
+    from fxseg_ros.cli.errors import fail
+    from fxseg_ros.eval.models import graph_precision, onnx_weight_summary
+    from fxseg_ros.runtime.metadata import metadata_path
+
+    onnx_model('--model', args.model)
+    inputs = [args.model, args.calibration_cache, args.calib_data]
+    output_file('--out', args.out, inputs=inputs)
+    output_file('--out', metadata_path(args.out), inputs=inputs, what='engine metadata file')
+    if args.timing_cache:
+        output_file('--timing-cache', args.timing_cache, inputs=[args.model])
+    actual, evidence = graph_precision(onnx_weight_summary(args.model))
+    if actual != 'fp32' and actual != args.precision:
+        fail('--precision', '%s is %s (%s), it cannot be built at %s'
+             % (args.model, actual.upper(), evidence, args.precision),
+             'give --precision %s, or the FP32 model' % actual)
+    calibrating = args.precision == 'int8' and actual != 'int8'
+    if not calibrating:
+        for flag in ('--calibration-cache', '--calib-data', '--calib-topic'):
+            if getattr(args, flag[2:].replace('-', '_')) is not None:
+                fail(flag, 'applies to INT8 builds of a float model only',
+                     'leave it out, or give --precision int8 and the FP32 model')
+        return
+    if args.calib_data is not None:
+        frame_data('--calib-data', args.calib_data, '--calib-topic', args.calib_topic)
+        if args.calibration_cache is None:
+            fail('--calibration-cache', 'no file given to write the calibration to',
+                 'give --calibration-cache FILE')
+        output_file('--calibration-cache', args.calibration_cache, inputs=[args.model])
+    elif args.calibration_cache is None:
+        fail('--calibration-cache', 'an INT8 build of a float model needs the calibration',
+             'give --calibration-cache (from fxseg calibrate) or --calib-data FRAMES')
+    else:
+        existing_file('--calibration-cache', args.calibration_cache, 'calibration cache',
+                      'write one with fxseg calibrate --cache, or give --calib-data')
+
+
 def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.cli.errors import about
     from fxseg_ros.runtime import builder
 
+    _check(args)
     options = builder.BuildOptions(
         precision=args.precision, calibration_cache=args.calibration_cache,
         calib_data=args.calib_data, calib_topic=args.calib_topic, calib_count=args.calib_count,
@@ -75,11 +116,8 @@ def run(args: argparse.Namespace) -> int:
         camera_hw=(args.camera_wh[1], args.camera_wh[0]), output=args.output,
         max_batch=args.max_batch,
         float_io={'auto': None, 'yes': True, 'no': False}[args.float_io])
-    try:
+    with about(None, builder.BuildError):
         meta = builder.build_engine(args.model, args.out, options)
-    except builder.BuildError as exc:
-        print('fxseg build: %s' % exc)
-        return 2
     print('wrote %s (%s, TensorRT %s, %s) and %s'
           % (args.out, meta['precision'], meta['tensorrt_version'], meta['gpu']['name'],
              builder.metadata_path(args.out)))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 import time
 
-from fxseg_ros.cli.argtypes import number_in, positive_int
+from fxseg_ros.cli.argtypes import ListAction, number_in, positive_int
+from fxseg_ros.cli.errors import about, fail
 
 NAME = 'calibrate'
 HELP = ('INT8 calibration (entropy / minmax / percentile) to calib.json and a TensorRT '
@@ -29,6 +31,22 @@ EXIT_OUT_OF_CALIBRATION = 3
 
 _percentile = number_in(50.0, 100.0, low_open=True, what='percentile')
 _fraction = number_in(0.0, 1.0, high_open=True, what='fraction')
+#: Defaults of the cache-only options (an option away from it needs --cache).
+_DEFAULTS = {'--cache-algorithm': None, '--trt-version': '8.2.1'}
+
+
+def trt_version(text: str) -> str:
+    """Parse a TensorRT version for the cache header (8.2.1, 10.14.1)."""
+    from fxseg_ros.quant.cache import encode_trt_version
+
+    try:
+        if any(int(part) < 0 for part in text.split('.')):
+            raise ValueError(text)
+        encode_trt_version(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('expected a TensorRT version like 8.2.1 or 10.14.1, '
+                                         'got %r' % text) from None
+    return text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,9 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='image topic when --data is a rosbag2 directory')
     parser.add_argument('--split', default='train',
                         help='split of a Cityscapes-layout directory (default: %(default)s)')
-    parser.add_argument('--conditions', nargs='+', default=None, metavar='CITY',
-                        help='only these cities / lighting conditions of a Cityscapes-layout '
-                             'directory, e.g. `day` for a day-only calibration')
+    parser.add_argument('--conditions', action=ListAction, default=None, metavar='CITY',
+                        help='only these cities / lighting conditions (commas or spaces) of a '
+                             'Cityscapes-layout directory or a bag, e.g. `day` for a day-only '
+                             'calibration')
     parser.add_argument('--method', choices=('entropy', 'minmax', 'percentile'),
                         default='entropy',
                         help='how amax is chosen from the histograms: entropy = TensorRT '
@@ -62,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'summary)')
     parser.add_argument('--cache', default=None,
                         help='also write a TensorRT calibration cache to this path')
-    parser.add_argument('--trt-version', default='8.2.1',
+    parser.add_argument('--trt-version', type=trt_version, default=_DEFAULTS['--trt-version'],
                         help='TensorRT version named in the cache header, e.g. 8.2.1 or 10.14.1 '
                              '(default: %(default)s)')
     parser.add_argument('--cache-algorithm', choices=CACHE_ALGORITHMS, default=None,
@@ -73,10 +92,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'calibration instead of calibrating')
     parser.add_argument('--max-clip', type=_fraction, default=5e-3,
                         help='--check flags a layer that clips more than this fraction of its '
-                             'values beyond what the calibration data clipped (default: %(default)s)')
+                             'values beyond what the calibration data clipped '
+                             '(default: %(default)s)')
     parser.add_argument('--max-underuse', type=_fraction, default=0.0,
                         help='--check also flags a layer whose 99.99th percentile of |x| is '
-                             'below this fraction of the calibration data\'s, i.e. the data '
+                             "below this fraction of the calibration data's, i.e. the data "
                              'uses few INT8 levels (e.g. 0.5; default: 0, off)')
     parser.add_argument('--max-shift', type=_fraction, default=0.1,
                         help='--check flags a layer with more than this share of values on '
@@ -89,29 +109,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _open_reader(args, frames: int):
     from fxseg_ros.quant.collect import open_calibration_reader
 
-    return open_calibration_reader(args.data, frames=frames, topic=args.topic, split=args.split,
-                                   conditions=args.conditions)
+    with about('--data'):
+        return open_calibration_reader(args.data, frames=frames, topic=args.topic,
+                                       split=args.split, conditions=args.conditions)
 
 
-def _model_path(args) -> str:
+def _check_inputs(args) -> str:
+    """Check the model and the data before any work; returns the model path."""
     from fxseg_ros import DEMO_MODEL
+    from fxseg_ros.cli.checks import frame_data, onnx_model
 
-    return str(args.model or DEMO_MODEL)
+    model = str(args.model or DEMO_MODEL)
+    onnx_model('--model', model, bare=True)
+    frame_data('--data', args.data, '--topic', args.topic, '--split', args.split,
+               '--conditions', args.conditions)
+    return model
 
 
 def _run_check(args) -> int:
-    from fxseg_ros.quant.calibrators import CalibrationResult, check_calibration_model
+    from fxseg_ros.cli.checks import calibration_file, output_file
+    from fxseg_ros.quant.calibrators import check_calibration_model
     from fxseg_ros.quant.coverage import check_coverage, format_coverage
 
-    calib = CalibrationResult.load(args.check)
-    model = _model_path(args)
+    model = _check_inputs(args)
+    calib = calibration_file('--check', args.check)
+    if args.json:
+        output_file('--json', args.json, inputs=[model, args.check, args.data])
     problem = check_calibration_model(calib, model)
     if problem:
-        print('WARNING: ' + problem)
+        fail('--check', problem)
     reader = _open_reader(args, args.frames)
     start = time.perf_counter()
-    report = check_coverage(model, calib, reader, max_clip=args.max_clip,
-                            max_underuse=args.max_underuse, max_shift=args.max_shift)
+    with about('--data'):
+        report = check_coverage(model, calib, reader, max_clip=args.max_clip,
+                                max_underuse=args.max_underuse, max_shift=args.max_shift,
+                                progress=True)
     print(format_coverage(report))
     print('checked %d frames in %.1f s' % (report.frames, time.perf_counter() - start))
     if args.json:
@@ -125,23 +157,35 @@ def _run_check(args) -> int:
 
 
 def run(args) -> int:
+    from fxseg_ros.cli.checks import output_file
+
     if args.data is None:
-        print('error: --data is required (a Cityscapes-layout directory, image folder or bag)')
-        return 2
+        fail('--data', 'is required', 'give a Cityscapes-layout folder, an image folder or a '
+             'rosbag2 to calibrate on')
     if args.check:
         return _run_check(args)
     if not args.out and not args.cache:
-        print('error: give --out calib.json and/or --cache calibration.cache')
-        return 2
+        fail('--out', 'no output given', 'give --out calib.json and/or --cache '
+             'calibration.cache')
+    for flag in ('--cache-algorithm', '--trt-version'):
+        if getattr(args, flag[2:].replace('-', '_')) != _DEFAULTS[flag] and not args.cache:
+            fail(flag, 'applies to the TensorRT cache only', 'add --cache FILE')
+    model = _check_inputs(args)
+    inputs = [model, args.data]
+    for flag, path in (('--out', args.out), ('--cache', args.cache)):
+        if path:
+            output_file(flag, path, inputs=inputs)
+    if args.out and args.cache and Path(args.out).resolve() == Path(args.cache).resolve():
+        fail('--cache', 'is the same file as --out', 'give two different files')
 
     from fxseg_ros.quant.cache import write_calibration_cache
     from fxseg_ros.quant.calibrators import calibrate
 
-    model = _model_path(args)
     reader = _open_reader(args, args.frames)
     start = time.perf_counter()
-    result = calibrate(model, reader, method=args.method, percentile=args.percentile,
-                       num_bins=args.num_bins)
+    with about('--data'):
+        result = calibrate(model, reader, method=args.method, percentile=args.percentile,
+                           num_bins=args.num_bins, progress=True)
     seconds = time.perf_counter() - start
     result.meta.update({'data': str(args.data), 'conditions': args.conditions,
                         'seconds': round(seconds, 2)})

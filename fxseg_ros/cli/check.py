@@ -11,6 +11,9 @@ exactly as it is. Exit status: 0 when no version has an error, 1 when one has, 2
 
 import argparse
 import logging
+from typing import List
+
+from fxseg_ros.cli.argtypes import comma_list, ListAction
 
 NAME = 'check'
 HELP = ('check an ONNX model against TensorRT 8.0 ... 11 offline: every node a version would '
@@ -25,11 +28,24 @@ def _versions():
     return [name for name, _ in CHECK_VERSIONS]
 
 
+def tensorrt_versions(text: str) -> List[str]:
+    """Parse one word of --tensorrt: check version names or releases ('8.2,10.3.0')."""
+    from fxseg_ros.runtime.trt_rules import check_version
+
+    try:
+        return [check_version(item) for item in comma_list(text)]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('model', help='ONNX model: bare network, deployment graph, Q/DQ or FP16')
-    parser.add_argument('--tensorrt', nargs='+', choices=_versions(), metavar='V',
-                        help='TensorRT version(s) to check: %s (default: all)'
-                             % ' '.join(_versions()))
+    parser.add_argument('model', metavar='MODEL',
+                        help='ONNX model: bare network, deployment graph, Q/DQ or FP16')
+    parser.add_argument('--tensorrt', action=ListAction, type=tensorrt_versions, metavar='V',
+                        help='TensorRT version(s) to check, commas or spaces: %s (default: all; '
+                             'each the strict rules of its line), or the release installed, '
+                             'e.g. 8.4.1 (JetPack 5.0.2) or 10.3 (JetPack 6.1): limits newer '
+                             "than the rules' sources are warnings there" % ','.join(_versions()))
     parser.add_argument('--dla', action='store_true',
                         help='also report the nodes DLA cannot run (GPU fallback) and versions '
                              'without DLA')
@@ -41,15 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.cli.checks import onnx_model
+    from fxseg_ros.cli.errors import fail
     from fxseg_ros.model import deploy
     from fxseg_ros.runtime import trt_rules
     from fxseg_ros.runtime.trt_graph import graph_for_tensorrt
 
-    try:
-        source = deploy.load_model(args.model)
-    except deploy.DeploymentGraphError as exc:
-        print('fxseg check: model: %s' % exc)
-        return 2
+    source = onnx_model('MODEL', args.model)
     versions = trt_rules.check_versions(args.tensorrt)
     failed = []
     for version in versions:
@@ -59,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
             try:
                 model, note = graph_for_tensorrt(source, version, output=args.output)
             except deploy.DeploymentGraphError as exc:
-                print('fxseg check: model %s: %s' % (args.model, exc))
-                return 2
+                fail('MODEL', '%s: %s' % (args.model, exc),
+                     'check it as it is with --as-is, or give a bare network graph')
         findings = trt_rules.check_model(model, [version], dla=args.dla)
         errors = trt_rules.errors(findings)
         warnings = [f for f in findings if f.severity != 'error']

@@ -14,6 +14,10 @@ import argparse
 import shlex
 from typing import List, Sequence
 
+#: Destinations never written back: help, and the log verbosity (-v before or after the
+#: subcommand), which does not change a result.
+NOT_REPRODUCED = (argparse.SUPPRESS, 'help', 'verbose', 'verbose_after_command')
+
 
 def _words(action: argparse.Action, value) -> List[str]:
     """Return the words of one parsed value as typed (types may define `unparse`)."""
@@ -34,7 +38,7 @@ def argument_words(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
             name = getattr(args, action.dest)
             positionals += [name] + argument_words(action.choices[name], args)
             continue
-        if action.dest in (argparse.SUPPRESS, 'help') or not hasattr(args, action.dest):
+        if action.dest in NOT_REPRODUCED or not hasattr(args, action.dest):
             continue
         value = getattr(args, action.dest)
         if not action.option_strings:

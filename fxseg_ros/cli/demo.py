@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 
-from fxseg_ros.cli.argtypes import playback_rate, positive_int
+from fxseg_ros.cli.argtypes import (non_negative_float, non_negative_int, playback_rate,
+                                    positive_int)
 
 NAME = 'demo'
 HELP = ('end-to-end demo: demo bag, INT8 calibration and quantization, offline and live '
-        'evaluation, the article\'s table and a report')
+        "evaluation, the article's table and a report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,11 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='bag frames per lighting condition (default: %(default)s)')
     parser.add_argument('--calib-frames', type=positive_int, default=16,
                         help='day frames used for calibration (default: %(default)s)')
-    parser.add_argument('--seed', type=int, default=7, help='generator seed (default: %(default)s)')
+    parser.add_argument('--seed', type=non_negative_int, default=7,
+                        help='generator seed (default: %(default)s)')
     parser.add_argument('--heldout-frames', type=positive_int, default=6,
                         help='held-out synthetic frames per condition that the mixed-precision '
                              'search measures its drop on (default: %(default)s)')
-    parser.add_argument('--max-drop', type=float, default=0.5,
+    parser.add_argument('--max-drop', type=non_negative_float, default=0.5,
                         help='mIoU budget of the mixed-precision model in points '
                              '(default: %(default)s)')
     parser.add_argument('--max-fallback', type=positive_int, default=4,
@@ -41,19 +43,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--live-rate', type=playback_rate, default='max',
                         help='rate of the live run: max (each frame once the node has answered '
                              'the previous one: nothing dropped, so live and offline accuracy '
-                             'compare frame for frame), recorded (the bag\'s 10 Hz) or Hz '
+                             "compare frame for frame), recorded (the bag's 10 Hz) or Hz "
                              '(default: %(default)s)')
-    parser.add_argument('--threads', type=int, default=0,
+    parser.add_argument('--threads', type=non_negative_int, default=0,
                         help='ONNX Runtime threads (0: runtime default)')
     parser.add_argument('--skip-live', action='store_true',
                         help='skip the live run through the ROS 2 node')
     parser.add_argument('--force', action='store_true',
-                        help='redo every step even when its output exists')
+                        help='redo every step, even one that completed with the same inputs')
 
 
 def run(args: argparse.Namespace) -> int:
+    from fxseg_ros import DEMO_MODEL
+    from fxseg_ros.cli.checks import onnx_model, output_dir
     from fxseg_ros.cli.command_line import reproduce_command
+    from fxseg_ros.cli.errors import fail
     from fxseg_ros.eval.demo import run_demo
+
+    model = args.model or str(DEMO_MODEL)
+    onnx_model('--model', model, bare=True)
+    output_dir('--out', args.out, inputs=[model])
+    if args.calib_frames > args.frames_per_condition:
+        fail('--calib-frames', '%d calibration frames, but the bag has %d day frames'
+             % (args.calib_frames, args.frames_per_condition),
+             'give at most --frames-per-condition')
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import logging
 
-from fxseg_ros.cli.argtypes import size_wh
+from fxseg_ros.cli.argtypes import int_in, non_negative_int, size_wh
+from fxseg_ros.cli.errors import fail
 from fxseg_ros.cli.train import add_architecture_arguments
 from fxseg_ros.data.sizes import CAMERA_WH, NET_INPUT_WH
+from fxseg_ros.runtime.trt_support import UINT8_IO
 
 NAME = 'export'
 HELP = ('export an FCN-AlexNet checkpoint (or a random-init model) to the bare ONNX network graph '
@@ -27,6 +29,8 @@ LOG = logging.getLogger(__name__)
 
 #: Smallest side of the exported graphs' input, pixels.
 MIN_SIDE = 32
+#: ONNX opsets the exporter writes (13: the newest TensorRT 8.2 parses).
+OPSETS = (11, 20)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'upsample) or at the network resolution (default: %(default)s)')
     parser.add_argument('--float-io', action='store_true',
                         help='deployment graph with float32 0..255 input and int32 labels '
-                             '(TensorRT < 8.6 has no UINT8 inputs)')
+                             '(TensorRT < %s has no UINT8 inputs)'
+                             % '.'.join(str(p) for p in UINT8_IO))
     parser.add_argument('--camera-wh', type=size_wh(MIN_SIDE), default=CAMERA_WH, metavar='WxH',
                         help='camera resolution of the deployment graph (default: %dx%d)'
                              % CAMERA_WH)
@@ -53,25 +58,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar='WxH',
                         help='network input resolution of the bare graph (default: %dx%d)'
                              % NET_INPUT_WH)
-    parser.add_argument('--opset', type=int, default=13,
+    parser.add_argument('--opset', type=int_in(OPSETS[0], OPSETS[1], 'ONNX opset'), default=13,
                         help='ONNX opset (default: %(default)s, the newest TensorRT 8.2 parses)')
     parser.add_argument('--upscore-op', choices=('resize', 'convtranspose'), default='resize',
                         help="how FCN's fixed bilinear upscore is exported: one Resize "
                              '(default) or the original ConvTranspose (for comparisons)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random initial weights with --random-init (default: %(default)s)')
+    parser.add_argument('--seed', type=non_negative_int, default=0,
+                        help='seed of the random initial weights with --random-init '
+                             '(default: %(default)s)')
     parser.add_argument('--no-check', dest='check', action='store_false',
                         help='skip the ONNX Runtime vs PyTorch comparison after export')
     add_architecture_arguments(parser, width=1.0, conv1_pad=100, upscore='deconv', dropout=0.5)
 
 
+def _check(args) -> None:
+    """The checkpoint and both outputs, before torch is loaded."""
+    import importlib.util
+
+    from fxseg_ros.cli.checks import output_file
+
+    if importlib.util.find_spec('torch') is None:
+        fail('--checkpoint' if args.checkpoint else '--random-init',
+             'exporting needs torch, which is not installed', 'pip install .[train]')
+    output_file('--out', args.out, inputs=[args.checkpoint])
+    if args.deploy:
+        output_file('--deploy', args.deploy, inputs=[args.checkpoint, args.out])
+    elif args.float_io or args.deploy_output != 'camera':
+        fail('--float-io' if args.float_io else '--deploy-output',
+             'applies to the deployment graph only', 'add --deploy FILE')
+
+
 def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.data.atomic import atomic_file
     from fxseg_ros.model import export as exporter
     from fxseg_ros.model.config import FCNConfig
-    from fxseg_ros.model.fcn_alexnet import build_model, load_checkpoint
+
+    _check(args)
+    from fxseg_ros.cli.checks import checkpoint
+    from fxseg_ros.model.fcn_alexnet import build_model
 
     if args.checkpoint:
-        model = load_checkpoint(args.checkpoint)
+        model = checkpoint('--checkpoint', args.checkpoint)
     else:
         config = FCNConfig(width=args.width, conv1_pad=args.conv1_pad, lrn=args.lrn,
                            upscore=args.upscore, upscore_kernel=args.upscore_kernel,
@@ -79,18 +106,21 @@ def run(args: argparse.Namespace) -> int:
                            output_stride=args.output_stride)
         model = build_model(config, seed=args.seed)
     input_hw = (args.input_wh[1], args.input_wh[0])
-    info = exporter.export_bare(model, args.out, input_hw=input_hw, opset=args.opset,
-                                upscore_op=args.upscore_op)
+    with atomic_file(args.out) as staged:   # the ONNX Runtime check runs before the rename
+        info = exporter.export_bare(model, staged, input_hw=input_hw, opset=args.opset,
+                                    upscore_op=args.upscore_op)
+        if args.check:
+            diff = exporter.compare_with_torch(model, staged, batch=2)
     print('wrote %s (%s, %.2f M params, %.2f GMACs at %dx%d, %.1f MB)'
           % (args.out, info['config_text'], info['params'] / 1e6, info['macs'] / 1e9,
              input_hw[1], input_hw[0], info['bytes'] / 1e6))
     if args.check:
-        diff = exporter.compare_with_torch(model, args.out, batch=2)
         print('ONNX Runtime vs PyTorch: max |diff| %.3g, argmax agreement %.5f'
               % (diff['max_abs_diff'], diff['argmax_agreement']))
     if args.deploy:
-        path = exporter.export_deployment(args.out, args.deploy,
-                                          camera_hw=(args.camera_wh[1], args.camera_wh[0]),
-                                          output=args.deploy_output, float_io=args.float_io)
-        print('wrote %s' % path)
+        with atomic_file(args.deploy) as staged:
+            exporter.export_deployment(args.out, staged,
+                                       camera_hw=(args.camera_wh[1], args.camera_wh[0]),
+                                       output=args.deploy_output, float_io=args.float_io)
+        print('wrote %s' % args.deploy)
     return 0

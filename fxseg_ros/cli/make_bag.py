@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from fxseg_ros.cli.argtypes import condition_list, positive_float, positive_int, size_wh
+from fxseg_ros.cli.argtypes import (condition_list, int_in, ListAction, non_negative_int,
+                                    positive_float, positive_int, size_wh)
 from fxseg_ros.data.bag import BAG_VERSIONS, BagSpec, DEFAULT_BAG_VERSION, STORAGES
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.sizes import SYNTH_MIN_SIDE
@@ -29,17 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--compressed', action='store_true',
                         help='write sensor_msgs/CompressedImage JPEG frames on '
                              '<camera>/image_raw/compressed instead of raw bgr8 Images')
-    parser.add_argument('--jpeg-quality', type=int, default=90,
+    parser.add_argument('--jpeg-quality', type=int_in(0, 100, 'JPEG quality'), default=90,
                         help='JPEG quality with --compressed (default: %(default)s)')
     parser.add_argument('--cameras', type=positive_int, default=1,
                         help='number of camera topics (default: %(default)s)')
     parser.add_argument('--frames-per-condition', type=positive_int, default=20,
                         help='frames per lighting condition and camera (default: %(default)s)')
-    parser.add_argument('--conditions', type=condition_list, default=BagSpec.conditions,
-                        metavar='LIST',
-                        help='comma list of %s (default: %s)'
+    parser.add_argument('--conditions', action=ListAction, type=condition_list,
+                        default=list(BagSpec.conditions), metavar='COND',
+                        help='lighting conditions (commas or spaces) of %s (default: %s)'
                              % (','.join(CONDITIONS), ','.join(BagSpec.conditions)))
-    parser.add_argument('--seed', type=int, default=0, help='generator seed (default: %(default)s)')
+    parser.add_argument('--seed', type=non_negative_int, default=0,
+                        help='generator seed (default: %(default)s)')
     parser.add_argument('--size', type=size_wh(SYNTH_MIN_SIDE), default=BagSpec.size_wh,
                         metavar='WxH', help='frame size (default: %dx%d)' % BagSpec.size_wh)
     parser.add_argument('--rate', type=positive_float, default=10.0,
@@ -53,8 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fxseg_ros.cli.checks import output_dir
     from fxseg_ros.data.bag import write_synthetic_bag
 
+    output_dir('--out', args.out, new=True, what='bag folder')
     spec = BagSpec(storage=args.storage, compressed=args.compressed, cameras=args.cameras,
                    frames_per_condition=args.frames_per_condition,
                    conditions=tuple(args.conditions), seed=args.seed, size_wh=tuple(args.size),

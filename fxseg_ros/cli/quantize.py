@@ -20,7 +20,8 @@ from pathlib import Path
 import shutil
 import tempfile
 
-from fxseg_ros.cli.argtypes import non_negative_float, positive_int
+from fxseg_ros.cli.argtypes import ListAction, non_negative_float, non_negative_int, positive_int
+from fxseg_ros.cli.errors import about, fail
 from fxseg_ros.quant.qdq import DEFAULT_OP_TYPES
 
 NAME = 'quantize'
@@ -37,7 +38,7 @@ REPORT_MAX_DROP = 0.5
 def _model_argument(parser) -> None:
     parser.add_argument('--model', default=None,
                         help='bare network ONNX graph (default: the packaged demo model)')
-    parser.add_argument('--threads', type=int, default=0,
+    parser.add_argument('--threads', type=non_negative_int, default=0,
                         help='ONNX Runtime intra-op threads (default: %(default)s = all cores)')
 
 
@@ -46,11 +47,11 @@ def _calib_arguments(parser, calib_required: bool = True) -> None:
         parser.add_argument('--calib', required=True,
                             help='calibration JSON from `fxseg calibrate` (or a TensorRT '
                                  'calibration cache) giving amax per tensor')
-    parser.add_argument('--op-types', nargs='+', default=None, metavar='OP',
-                        help='op types to quantize (default: %s, leaving the full-resolution '
-                             'tail in float)' % ' '.join(DEFAULT_OP_TYPES))
-    parser.add_argument('--keep-fp', nargs='+', default=None, metavar='LAYER',
-                        help='node names to keep in float (mixed precision)')
+    parser.add_argument('--op-types', action=ListAction, default=None, metavar='OP',
+                        help='op types to quantize, commas or spaces (default: %s, leaving the '
+                             'full-resolution tail in float)' % ','.join(DEFAULT_OP_TYPES))
+    parser.add_argument('--keep-fp', action=ListAction, default=None, metavar='LAYER',
+                        help='node names to keep in float, commas or spaces (mixed precision)')
 
 
 def _activations_argument(parser) -> None:
@@ -68,7 +69,7 @@ def _frames_arguments(parser) -> None:
     parser.add_argument('--topic', default=None, help='image topic when --data is a rosbag2')
     parser.add_argument('--analyze-frames', type=positive_int, default=4,
                         help='frames of the sensitivity analysis (default: %(default)s)')
-    parser.add_argument('--seed', type=int, default=0,
+    parser.add_argument('--seed', type=non_negative_int, default=0,
                         help='seed of the generated synthetic frames: calibration from its '
                              'training range, evaluation from its test range '
                              '(default: %(default)s)')
@@ -167,21 +168,77 @@ def run(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------
 def _model_path(args) -> str:
     from fxseg_ros import DEMO_MODEL
+    from fxseg_ros.cli.checks import onnx_model
 
     path = str(args.model or DEMO_MODEL)
-    if not Path(path).is_file():
-        raise SystemExit('error: model %s not found' % path)
+    onnx_model('--model', path, bare=True)
     return path
 
 
 def _load_calib(args, model: str):
-    from fxseg_ros.quant.calibrators import CalibrationResult, check_calibration_model
+    from fxseg_ros.cli.checks import calibration_file
+    from fxseg_ros.quant.calibrators import check_calibration_model
 
-    calib = CalibrationResult.load(args.calib)
+    calib = calibration_file('--calib', args.calib)
     problem = check_calibration_model(calib, model)
     if problem:
-        print('WARNING: ' + problem)
+        fail('--calib', problem)
     return calib
+
+
+def _check_layer_names(args, model: str) -> None:
+    """--op-types and --keep-fp must name op types and nodes of the model."""
+    import onnx
+
+    graph = onnx.load(model, load_external_data=False).graph
+    op_types = sorted({node.op_type for node in graph.node})
+    unknown = [op for op in (args.op_types or []) if op not in op_types]
+    if unknown:
+        fail('--op-types', 'no %s node in %s' % (', '.join(unknown), model),
+             'its op types: %s' % ', '.join(op_types))
+    names = [node.name for node in graph.node]
+    unknown = [name for name in (args.keep_fp or []) if name not in names]
+    if unknown:
+        fail('--keep-fp', 'no node named %s in %s' % (', '.join(unknown), model),
+             'its quantizable nodes: %s' % ', '.join(
+                 n.name for n in graph.node if n.op_type in (args.op_types or DEFAULT_OP_TYPES)))
+
+
+def _check_outputs(args, inputs) -> None:
+    """Every output path of the mode, before the work starts."""
+    from fxseg_ros.cli.checks import output_dir, output_file
+
+    for flag in ('--out', '--json', '--markdown'):
+        path = getattr(args, flag[2:], None)
+        if path:
+            output_file(flag, path, inputs=inputs)
+    if getattr(args, 'workdir', None):
+        output_dir('--workdir', args.workdir, inputs=inputs)
+
+
+def _check_data(args) -> None:
+    """--data / --topic and --eval-data / --eval-split of the modes that read frames."""
+    from fxseg_ros.cli.checks import frame_data
+
+    if getattr(args, 'data', None):
+        frame_data('--data', args.data, '--topic', args.topic)
+    elif getattr(args, 'topic', None):
+        fail('--topic', 'applies to a rosbag2 --data only', 'give --data BAG')
+    if getattr(args, 'eval_data', None):
+        from fxseg_ros.cli.checks import labelled_cityscapes
+
+        labelled_cityscapes('--eval-data', args.eval_data, '--eval-split', args.eval_split)
+
+
+def _prepare(args, calib: bool = True):
+    """Check every input and output of a mode; returns (model path, calibration or None)."""
+    model = _model_path(args)
+    calibration = _load_calib(args, model) if calib else None
+    if hasattr(args, 'op_types'):
+        _check_layer_names(args, model)
+    _check_data(args)
+    _check_outputs(args, [model, getattr(args, 'calib', None), getattr(args, 'data', None)])
+    return model, calibration
 
 
 class _Workdir:
@@ -204,11 +261,12 @@ def _eval_set(args):
     from fxseg_ros.quant import evalset
 
     if args.eval_data:
-        return evalset.cityscapes_eval_set(args.eval_data, args.eval_split, args.eval_frames,
-                                           threads=args.threads,
-                                           int8_kernels=args.int8_kernels)
+        with about('--eval-data', evalset.EvalSetError):
+            return evalset.cityscapes_eval_set(args.eval_data, args.eval_split,
+                                               args.eval_frames, threads=args.threads,
+                                               int8_kernels=args.int8_kernels)
     return evalset.synthetic_eval_set(args.seed, args.eval_frames, threads=args.threads,
-                                      int8_kernels=args.int8_kernels)
+                                      int8_kernels=args.int8_kernels, progress=True)
 
 
 def _analysis_feeds(args, eval_set=None):
@@ -217,28 +275,36 @@ def _analysis_feeds(args, eval_set=None):
 
     if eval_set is not None and not args.data:
         return eval_set.feeds(args.analyze_frames)
-    return [{NET_INPUT_NAME: b} for b in calibration_blobs(args.analyze_frames, None, args.data,
-                                                           args.topic, args.seed)]
+    with about('--data'):
+        return [{NET_INPUT_NAME: b} for b in calibration_blobs(
+            args.analyze_frames, None, args.data, args.topic, args.seed)]
 
 
 # ------------------------------------------------------------------------------------------
 # Modes
 # ------------------------------------------------------------------------------------------
 def _run_int8(args) -> int:
+    from fxseg_ros.data.atomic import atomic_file
     from fxseg_ros.quant import qdq
 
-    model = _model_path(args)
-    calib = _load_calib(args, model)
-    qdq.quantize_qdq(model, calib.amax, args.out, op_types=args.op_types,
-                     nodes_to_exclude=args.keep_fp, activations=args.activations,
-                     stats=calib.stats)
-    if args.activations == 's8':
-        problems = qdq.check_tensorrt_rules(args.out)
+    model, calib = _prepare(args)
+    print('INT8 Q/DQ of %s (%s activations) ...' % (model, args.activations), flush=True)
+    with atomic_file(args.out) as staged:
+        qdq.quantize_qdq(model, calib.amax, staged, op_types=args.op_types,
+                         nodes_to_exclude=args.keep_fp, activations=args.activations,
+                         stats=calib.stats)
+        layers = qdq.quantized_nodes(staged, args.op_types or DEFAULT_OP_TYPES)
+        if not layers:   # nothing would run in INT8: no "int8" model is written
+            fail('--op-types' if args.op_types else '--keep-fp' if args.keep_fp else '--calib',
+                 'no layer of %s would run in INT8 with these settings' % model,
+                 'quantize op types the model has (default: %s) and keep fewer layers in float'
+                 % ','.join(DEFAULT_OP_TYPES))
+        problems = qdq.check_tensorrt_rules(staged) if args.activations == 's8' else None
+    if problems is not None:
         print('TensorRT Q/DQ rules: %s' % ('OK' if not problems else '; '.join(problems)))
     else:
         print('u8 activations: a CPU variant for ONNX Runtime; TensorRT will not accept it')
-    print('INT8 layers: %s' % ', '.join(qdq.quantized_nodes(
-        args.out, args.op_types or DEFAULT_OP_TYPES)))
+    print('INT8 layers: %s' % ', '.join(layers))
     _print_written(args.out, 'int8', model)
     return 0
 
@@ -246,7 +312,8 @@ def _run_int8(args) -> int:
 def _run_fp16(args) -> int:
     from fxseg_ros.quant import fp16
 
-    model = _model_path(args)
+    model, _ = _prepare(args, calib=False)
+    print('FP16%s of %s ...' % (' emulation' if args.emulated else '', model), flush=True)
     converted = fp16.emulate_fp16(model) if args.emulated else fp16.convert_to_fp16(model)
     fp16.save_model(converted, args.out)
     _print_written(args.out, 'fp16 (emulated)' if args.emulated else 'fp16', model)
@@ -264,8 +331,9 @@ def _run_analyze(args) -> int:
     from fxseg_ros.quant.report import format_sensitivity
     from fxseg_ros.quant.sensitivity import analyze_layers
 
-    model = _model_path(args)
-    calib = _load_calib(args, model)
+    from fxseg_ros.data.atomic import write_text
+
+    model, calib = _prepare(args)
     feeds = _analysis_feeds(args)
     with _Workdir(args.workdir) as workdir:
         isolated, accumulated = analyze_layers(
@@ -273,10 +341,10 @@ def _run_analyze(args) -> int:
             activations=args.activations, threads=args.threads)
     print(format_sensitivity(isolated, accumulated, len(feeds)))
     if args.json:
-        with open(args.json, 'w') as handle:
-            json.dump({'isolated': [e.to_dict() for e in isolated],
-                       'all_int8': [e.to_dict() for e in accumulated.values()]}, handle,
-                      indent=1)
+        write_text(args.json, json.dumps({'isolated': [e.to_dict() for e in isolated],
+                                          'all_int8': [e.to_dict()
+                                                       for e in accumulated.values()]},
+                                         indent=1))
     return 0
 
 
@@ -284,8 +352,9 @@ def _run_mixed(args) -> int:
     from fxseg_ros.quant import sensitivity
     from fxseg_ros.quant.report import ReportOptions, sensitivity_ranking
 
-    model = _model_path(args)
-    calib = _load_calib(args, model)
+    from fxseg_ros.data.atomic import atomic_file
+
+    model, calib = _prepare(args)
     eval_set = _eval_set(args)
     options = ReportOptions(op_types=args.op_types, threads=args.threads)
     with _Workdir(args.workdir) as workdir:
@@ -296,7 +365,8 @@ def _run_mixed(args) -> int:
             model, calib.amax, eval_set.miou, ranking, args.max_drop, workdir,
             max_fallback=args.max_fallback, keep_float=args.keep_fp, op_types=args.op_types,
             activations=args.activations, stats=calib.stats)
-        shutil.copyfile(str(result.model_path), args.out)
+        with atomic_file(args.out) as staged:
+            shutil.copyfile(str(result.model_path), str(staged))
     for step in result.steps:
         print('float layers %-40s mIoU %.4f  drop %.2f points'
               % (','.join(step['kept_float']) or '(none)', step['miou'], step['drop_points']))
@@ -311,7 +381,9 @@ def _run_report(args) -> int:
 
     from fxseg_ros.quant.report import format_report, ReportOptions, run_report
 
-    model = _model_path(args)
+    from fxseg_ros.data.atomic import write_text
+
+    model, _ = _prepare(args, calib=False)
     started = time.perf_counter()
     options = ReportOptions(
         calib_frames=args.calib_frames, analyze_frames=args.analyze_frames,
@@ -327,8 +399,7 @@ def _run_report(args) -> int:
     text += '\nreport took %.0f s' % (time.perf_counter() - started)
     print(text)
     if args.markdown:
-        Path(args.markdown).write_text(text + '\n')
+        write_text(args.markdown, text + '\n')
     if args.json:
-        with open(args.json, 'w') as handle:
-            json.dump(report, handle, indent=1)
+        write_text(args.json, json.dumps(report, indent=1))
     return 0

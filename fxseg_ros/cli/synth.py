@@ -4,17 +4,21 @@
 `fxseg synth`: write synthetic driving scenes in the Cityscapes directory layout.
 
 The frames stand in for camera data on machines without a data set; the same reader serves them
-and real Cityscapes.
+and real Cityscapes. The default seed gives scenes the demo model was not trained on; a request
+for its training scenes is written with a warning.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
-from fxseg_ros.cli.argtypes import condition_list, non_negative_int, positive_int, size_wh
+from fxseg_ros.cli.argtypes import (condition_list, ListAction, non_negative_int, positive_int,
+                                    size_wh)
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.sizes import CAMERA_WH, SYNTH_MIN_SIDE
+from fxseg_ros.data.synth.seeds import HELDOUT_SEED, TRAINING_SEED
 
 NAME = 'synth'
 HELP = ('Write seeded synthetic driving scenes (%dx%d BGR frames with exact Cityscapes '
@@ -29,12 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='output root; leftImg8bit/ and gtFine/ are written below it')
     parser.add_argument('--count', type=positive_int, required=True, metavar='N',
                         help='frames per condition')
-    parser.add_argument('--seed', type=int, default=0, help='generator seed (default: %(default)s)')
+    parser.add_argument('--seed', type=non_negative_int, default=HELDOUT_SEED,
+                        help='generator seed (default: %%(default)s, scenes the demo model was '
+                             'not trained on; its training scenes are seed %d, split train)'
+                             % TRAINING_SEED)
     parser.add_argument('--split', choices=SPLITS, default='train',
                         help='Cityscapes split directory to write (default: %(default)s)')
-    parser.add_argument('--conditions', type=condition_list, default=CONDITIONS,
-                        metavar='LIST',
-                        help='comma-separated lighting conditions, one city directory each '
+    parser.add_argument('--conditions', action=ListAction, type=condition_list,
+                        default=list(CONDITIONS), metavar='COND',
+                        help='lighting conditions (commas or spaces), one city directory each '
                              '(default %s)' % ','.join(CONDITIONS))
     parser.add_argument('--size', type=size_wh(SYNTH_MIN_SIDE), default=CAMERA_WH, metavar='WxH',
                         help='frame size (default %dx%d, the camera resolution)' % CAMERA_WH)
@@ -42,15 +49,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='first scene index; lets several runs extend one data set '
                              '(default: %(default)s)')
     parser.add_argument('--workers', type=positive_int, default=1, metavar='N',
-                        help='worker processes; output bytes do not depend on it (default: %(default)s)')
+                        help='worker processes; output bytes do not depend on it '
+                             '(default: %(default)s)')
     parser.add_argument('--traffic-lights', action='store_true',
                         help='also draw traffic lights (off by default: at stride 32 they are '
                              'mostly below one output cell)')
 
 
 def run(args: argparse.Namespace) -> int:
-    from fxseg_ros.data.synth.writer import write_cityscapes
+    from fxseg_ros.cli.checks import output_dir
+    from fxseg_ros.data.synth.seeds import training_overlap_warning
+    from fxseg_ros.data.synth.writer import SPLIT_INDEX_BASE, write_cityscapes
 
+    output_dir('--out', args.out)
+    warning = training_overlap_warning(args.seed, SPLIT_INDEX_BASE[args.split] + args.start,
+                                       args.count, args.conditions)
+    if warning:
+        print('WARNING: ' + warning, file=sys.stderr)
     start = time.perf_counter()
     written = write_cityscapes(args.out, args.count, args.seed, split=args.split,
                                conditions=args.conditions, size_wh=args.size,

@@ -15,12 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from pathlib import Path
 import time
 
-from fxseg_ros.cli.argtypes import (non_negative_int, number_in, positive_float, positive_int,
+from fxseg_ros.cli.argtypes import (condition_list, ListAction, non_negative_float,
+                                    non_negative_int, number_in, positive_float, positive_int,
                                     size_wh)
+from fxseg_ros.cli.errors import about, fail
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.sizes import NET_INPUT_WH
+from fxseg_ros.data.synth.seeds import HELDOUT_SEED, TRAINING_FRAMES, TRAINING_SEED
 
 NAME = 'train'
 HELP = ('train FCN-AlexNet on synthetic day/dusk/night frames (CPU, resumable), or measure the '
@@ -87,12 +91,13 @@ def _data_arguments(data) -> None:
                            'synthetic frames')
     data.add_argument('--split', default='train',
                       help='split of the --data directory (default: %(default)s)')
-    data.add_argument('--conditions', nargs='+', default=list(CONDITIONS), metavar='COND',
-                      help='lighting conditions (synthetic) or cities (--data) to train on '
-                           '(default: %s)' % ' '.join(CONDITIONS))
-    data.add_argument('--train-count', type=positive_int, default=400,
+    data.add_argument('--conditions', action=ListAction, default=list(CONDITIONS),
+                      metavar='COND',
+                      help='lighting conditions (synthetic) or cities (--data) to train on, '
+                           'commas or spaces (default: %s)' % ','.join(CONDITIONS))
+    data.add_argument('--train-count', type=positive_int, default=TRAINING_FRAMES,
                       help='synthetic training frames per condition (default: %(default)s)')
-    data.add_argument('--data-seed', type=int, default=0,
+    data.add_argument('--data-seed', type=non_negative_int, default=TRAINING_SEED,
                       help='seed of the synthetic training frames (default: %(default)s)')
     data.add_argument('--input-wh', type=size_wh(), default=NET_INPUT_WH, metavar='WxH',
                       help='network input resolution to train at (default: %dx%d)'
@@ -109,7 +114,7 @@ def _optimisation_arguments(optim) -> None:
                        help='frames per step (default: %(default)s)')
     optim.add_argument('--lr', type=positive_float, default=1e-3,
                        help='peak learning rate of AdamW (default: %(default)s)')
-    optim.add_argument('--weight-decay', type=float, default=1e-4,
+    optim.add_argument('--weight-decay', type=non_negative_float, default=1e-4,
                        help='AdamW weight decay (default: %(default)s)')
     optim.add_argument('--warmup', type=non_negative_int, default=100,
                        help='linear warm-up steps before the cosine decay (default: %(default)s)')
@@ -120,7 +125,7 @@ def _optimisation_arguments(optim) -> None:
     optim.add_argument('--loss-stride', type=int, choices=(1, 2, 4), default=2,
                        help='evaluate the loss on every n-th pixel (rows and columns, random '
                             'offset per step) to save time (default: %(default)s)')
-    optim.add_argument('--seed', type=int, default=0,
+    optim.add_argument('--seed', type=non_negative_int, default=0,
                        help='seed of the initial weights, sampling and augmentation '
                             '(default: %(default)s)')
     optim.add_argument('--threads', type=positive_int, default=2,
@@ -146,12 +151,13 @@ def _evaluation_arguments(evaluation) -> None:
     evaluation.add_argument('--eval-count', type=non_negative_int, default=60,
                             help='held-out frames per condition; 0 skips the evaluation after '
                                  'training (default: %(default)s)')
-    evaluation.add_argument('--eval-seed', type=int, default=1000,
+    evaluation.add_argument('--eval-seed', type=non_negative_int, default=HELDOUT_SEED,
                             help='seed of the held-out frames, different from --data-seed '
                                  '(default: %(default)s)')
-    evaluation.add_argument('--eval-conditions', nargs='+', default=list(CONDITIONS),
-                            metavar='COND',
-                            help='conditions to evaluate (default: %s)' % ' '.join(CONDITIONS))
+    evaluation.add_argument('--eval-conditions', action=ListAction, type=condition_list,
+                            default=list(CONDITIONS), metavar='COND',
+                            help='conditions to evaluate, commas or spaces (default: %s)'
+                                 % ','.join(CONDITIONS))
     evaluation.add_argument('--eval-json', default=None,
                             help='write the evaluation (mIoU per condition, IoU per class) as '
                                  'JSON to this path')
@@ -177,6 +183,7 @@ def _print_evaluation(result: dict) -> None:
 
 def _evaluate(model: str, args: argparse.Namespace) -> None:
     """Measure, print and (with --eval-json) write the held-out mIoU of a model."""
+    from fxseg_ros.data.atomic import write_text
     from fxseg_ros.eval.heldout import evaluate_path
 
     started = time.perf_counter()
@@ -185,25 +192,90 @@ def _evaluate(model: str, args: argparse.Namespace) -> None:
     result['seconds'] = round(time.perf_counter() - started, 1)
     _print_evaluation(result)
     if args.eval_json:
-        with open(args.eval_json, 'w') as f:
-            json.dump(result, f, indent=2)
+        write_text(args.eval_json, json.dumps(result, indent=2))
         print('wrote %s' % args.eval_json)
+
+
+def _needs_torch(argument: str, what: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec('torch') is None:
+        fail(argument, '%s needs torch, which is not installed' % what,
+             'pip install .[train]')
+
+
+def _check_model_to_evaluate(args) -> str:
+    """The model of --evaluate-only: a bare ONNX graph, or a checkpoint (with torch)."""
+    from fxseg_ros.cli.checks import existing_file, onnx_model
+
+    model = args.model
+    if model is None:   # the checkpoint of a training run: torch evaluates it
+        from fxseg_ros.model.train import default_model_path
+
+        model = str(default_model_path(args.out))
+        existing_file('--model', model, 'checkpoint',
+                      'give --model (a checkpoint or a bare ONNX graph) or the --out folder '
+                      'of a finished training run')
+    if str(model).lower().endswith('.onnx'):
+        onnx_model('--model', model, bare=True)
+    else:
+        from fxseg_ros.cli.checks import checkpoint
+
+        checkpoint('--model', model)
+    if args.eval_count == 0:
+        fail('--eval-count', '0 frames evaluate nothing', 'give at least 1 frame per condition')
+    return str(model)
+
+
+def _check_training(args) -> None:
+    """Training's inputs and outputs, before any frame is generated."""
+    from fxseg_ros.cli.checks import existing_file, labelled_cityscapes, output_dir, output_file
+    from fxseg_ros.model.train import LAST_CHECKPOINT
+
+    _needs_torch('--out', 'training')
+    if args.data:
+        labelled_cityscapes('--data', args.data, '--split', args.split)
+        from fxseg_ros.cli.checks import cityscapes_split
+
+        cityscapes_split(Path(args.data), '--split', args.split, '--conditions',
+                         args.conditions)
+    else:
+        unknown = [c for c in args.conditions if c not in CONDITIONS]
+        if unknown:
+            fail('--conditions', 'unknown condition(s) %s for synthetic frames'
+                 % ','.join(unknown), 'choose from %s (cities need --data)'
+                 % ','.join(CONDITIONS))
+    out = output_dir('--out', args.out)
+    if args.resume:
+        existing_file('--resume', out / LAST_CHECKPOINT, 'checkpoint to resume',
+                      'train without --resume first (or give the --out of that run)')
+    if args.init_from:
+        from fxseg_ros.cli.checks import checkpoint
+
+        checkpoint('--init-from', args.init_from)
+    for flag in ('--export', '--eval-json', '--cache'):
+        path = getattr(args, flag[2:].replace('-', '_'))
+        if path:
+            output_file(flag, path, inputs=[args.data, args.init_from])
 
 
 def run(args: argparse.Namespace) -> int:
     if args.evaluate_only:
-        model = args.model
-        if model is None:   # the checkpoint of a training run: torch evaluates it
-            from fxseg_ros.model.train import default_model_path
+        model = _check_model_to_evaluate(args)
+        if args.eval_json:
+            from fxseg_ros.cli.checks import output_file
 
-            model = str(default_model_path(args.out))
-        _evaluate(model, args)
+            output_file('--eval-json', args.eval_json, inputs=[model])
+        with about('--model'):
+            _evaluate(model, args)
         return 0
 
+    _check_training(args)
     from fxseg_ros.model import train as training
 
     options = training.TrainOptions.from_args(args)
-    summary = training.train(options)
+    with about('--resume' if args.resume else '--out', *((ValueError,) if args.resume else ())):
+        summary = training.train(options)
     if summary['model_path'] is None:
         print('paused at step %d of %d after %.1f min; continue with --resume'
               % (summary['step'], options.steps, summary['seconds'] / 60.0))
@@ -211,8 +283,11 @@ def run(args: argparse.Namespace) -> int:
     print('trained %d steps in %.1f min; checkpoint %s'
           % (summary['step'], summary['seconds'] / 60.0, summary['model_path']))
     if args.export:
+        from fxseg_ros.data.atomic import atomic_file
         from fxseg_ros.model.export import export_checkpoint
-        export_checkpoint(summary['model_path'], args.export)
+
+        with atomic_file(args.export) as staged:
+            export_checkpoint(summary['model_path'], staged)
         print('wrote %s' % args.export)
     if args.eval_count > 0:
         _evaluate(summary['model_path'], args)

@@ -312,6 +312,25 @@ def synthetic_sequence(seed: int, camera: int, condition: str, count: int,
 def write_synthetic_bag(path, spec: Optional[BagSpec] = None, progress: bool = False,
                         frame_source: Optional[Callable] = None) -> BagSummary:
     """
+    Write a bag of synthetic drives (see `_write_synthetic_frames`) to the new folder `path`.
+
+    The bag is built under a hidden staging folder and renamed to `path` once it is complete
+    (`fxseg_ros.data.atomic`): an interrupted run leaves no bag that a reader would open.
+    """
+    from fxseg_ros.data.atomic import atomic_directory
+
+    final = Path(path)
+    if final.exists():
+        raise BagError('%s exists already; choose a new bag path' % final)
+    with atomic_directory(final) as staged:
+        summary = _write_synthetic_frames(staged, spec, progress, frame_source)
+    summary.path = final
+    return summary
+
+
+def _write_synthetic_frames(path, spec: Optional[BagSpec] = None, progress: bool = False,
+                            frame_source: Optional[Callable] = None) -> BagSummary:
+    """
     Write a bag of synthetic drives: one sequence per condition, stamps at `spec.rate_hz`.
 
     Each camera drives its own sequence with the same stamps. The condition is written on

@@ -7,7 +7,6 @@ The body of `fxseg eval` (kept out of the parser module so `fxseg --help` stays 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from typing import List, Optional, Sequence
@@ -16,6 +15,9 @@ from fxseg_ros.data.labels import CLASS_NAMES, TRAIN_ID
 from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
 
 LOG = logging.getLogger(__name__)
+
+#: Exit status when the live run through the node failed (the offline results are printed).
+EXIT_LIVE_FAILED = 3
 
 
 def parse_classes(names: Optional[Sequence[str]]) -> Optional[List[int]]:
@@ -124,41 +126,32 @@ def _evaluate(args: argparse.Namespace, specs, small_classes):
 
 def run_eval_command(args: argparse.Namespace, command: Optional[str] = None) -> int:
     """
-    Run `fxseg eval`; returns the exit status.
+    Run `fxseg eval` on checked arguments; returns the exit status.
 
-    command: the command line that reproduces the run, for the report.
+    command: the command line that reproduces the run, for the report. Bad input raises the
+    package's error types (the CLI names the argument); a live run that fails prints one line
+    and returns EXIT_LIVE_FAILED. The results are printed before the report is written.
     """
-    from fxseg_ros.data.bag import BagError
     from fxseg_ros.eval import replay
     from fxseg_ros.eval.report import evaluation_metrics, write_report
-    from fxseg_ros.runtime import RunnerError
 
-    try:
-        small_classes = parse_classes(args.small_classes) or list(DEFAULT_SMALL_CLASSES)
-        specs = replay.default_run_specs(args.model, args.precision, args.name, args.backend,
-                                         args.threads)
-        if args.live and not args.bag:
-            raise replay.EvalError('--live plays a bag: give --bag')
-        evaluation = _evaluate(args, specs, small_classes)
-        live_runs = _live_runs(args, specs, evaluation, small_classes) if args.live else []
-    except (replay.EvalError, BagError, RunnerError, ValueError, FileNotFoundError) as err:
-        print('fxseg eval: error: %s' % err, file=sys.stderr)
-        return 2
-    except ImportError as err:
-        print('fxseg eval: error: %s (live evaluation needs ROS 2: pip install .[ros] or source '
-              'a ROS 2 installation)' % err, file=sys.stderr)
-        return 2
-    except RuntimeError as err:
+    small_classes = parse_classes(args.small_classes) or list(DEFAULT_SMALL_CLASSES)
+    specs = replay.default_run_specs(args.model, args.precision, args.name, args.backend,
+                                     args.threads)
+    evaluation = _evaluate(args, specs, small_classes)
+    live_runs = []
+    if args.live:
         from fxseg_ros.ros.live import LiveEvalError
-        if not isinstance(err, LiveEvalError):
-            raise
-        print('fxseg eval: live evaluation failed: %s' % err, file=sys.stderr)
-        return 3
+
+        try:
+            live_runs = _live_runs(args, specs, evaluation, small_classes)
+        except LiveEvalError as err:
+            print_summary(evaluation_metrics(evaluation))
+            print('fxseg eval: error: --live: live evaluation failed: %s'
+                  % ' '.join(str(err).split()), file=sys.stderr)
+            return EXIT_LIVE_FAILED
+    print_summary(evaluation_metrics(evaluation, live_runs))
     if args.report:
         paths = write_report(evaluation, args.report, live_runs=live_runs, command=command)
-        metrics = json.loads(paths['metrics'].read_text())
-        print_summary(metrics)
         print('\nreport: %s' % paths['report'])
-    else:
-        print_summary(evaluation_metrics(evaluation, live_runs))
     return 0

@@ -15,7 +15,10 @@
    mixed; 6. the same bag played live into segmentation_node over ROS 2;
 7. the article's table, the coverage warning and the report folder.
 
-Each step reuses its output when it exists (--force redoes everything).
+A step that completed with the same inputs in an earlier run is reused (`demo_state.StepLedger`
+hashes the inputs and the outputs); any other is run again, so an interrupted demo resumes
+with the result an uninterrupted one gives. Every output appears under its name only once
+complete. --force redoes everything.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import shutil
 import sys
 import time
 from typing import Dict, List, Optional
+
+from fxseg_ros.data.atomic import atomic_file, write_text
+from fxseg_ros.eval.demo_state import file_digest, StepLedger
 
 LOG = logging.getLogger(__name__)
 
@@ -80,31 +86,6 @@ def _heldout_frames(seed: int, per_condition: int, size_wh=(1280, 720)):
     return frames
 
 
-def _forget_stale_outputs(out: Path, args, model: Path) -> None:
-    """
-    Delete reused outputs made with other settings or another model (state in demo_state.json).
-
-    The bag depends on its frame count and seed; calibration, models and the mixed-precision
-    choice also on the model file and their own settings.
-    """
-    import hashlib
-
-    digest = hashlib.sha1(model.read_bytes()).hexdigest()
-    state = {'bag': [args.frames_per_condition, args.seed],
-             'models': [digest, args.calib_frames, args.heldout_frames, args.max_drop,
-                        args.max_fallback, args.frames_per_condition, args.seed]}
-    path = out / 'demo_state.json'
-    old = json.loads(path.read_text()) if path.is_file() else {}
-    if old.get('bag') != state['bag']:
-        shutil.rmtree(out / 'bag', ignore_errors=True)
-    if old.get('models') != state['models']:
-        shutil.rmtree(out / 'models', ignore_errors=True)
-        for name in ('calib_day_entropy.json', 'calibration.cache', 'mixed_precision.json'):
-            if (out / name).exists():
-                (out / name).unlink()
-    path.write_text(json.dumps(state))
-
-
 class _Demo:
     """The demo's steps in order; each reads what the steps before it left on the instance."""
 
@@ -120,7 +101,14 @@ class _Demo:
         self.int8 = self.models / 'int8_entropy.onnx'
         self.fp16 = self.models / 'fp16_emulated.onnx'
         self.mixed = self.models / 'int8_mixed.onnx'
+        self.mixed_info = self.out / 'mixed_precision.json'
         self.steps = _Steps(STEPS - (1 if args.skip_live else 0))
+        self.ledger = StepLedger(self.out)
+        self.model_digest = file_digest(model)
+
+    def _inputs(self, **settings) -> Dict[str, object]:
+        """A step's inputs: its settings and the digest of the demo model."""
+        return dict(settings, model=self.model_digest)
 
     def bag_step(self) -> None:
         from fxseg_ros.data.bag import BagSpec, write_synthetic_bag
@@ -130,13 +118,16 @@ class _Demo:
         self.steps.start('demo bag: %s frames, %dx%d, %g Hz, with labels' % (
             ' + '.join('%d %s' % (spec.frames_per_condition, c) for c in spec.conditions),
             spec.size_wh[0], spec.size_wh[1], spec.rate_hz))
-        if (self.bag / 'metadata.yaml').is_file():
-            self.steps.done('reused %s' % self.bag)
+        inputs = {'spec': sorted(vars(spec).items())}
+        if self.ledger.completed('bag', inputs, [self.bag]):
+            self.steps.done('reused %s (complete, same settings)' % self.bag)
             return
-        if self.bag.exists():
-            shutil.rmtree(self.bag)
         summary = write_synthetic_bag(self.bag, spec, progress=True)
+        self.ledger.record('bag', inputs, [self.bag])
         self.steps.done('%s, %.0f MB' % (self.bag, summary.size_bytes / 1e6))
+
+    def _bag_digest(self) -> Optional[str]:
+        return self.ledger.digest_of('bag', self.bag)
 
     def calibration_step(self) -> None:
         from fxseg_ros.data.readers import BagCalibrationReader
@@ -145,19 +136,26 @@ class _Demo:
 
         self.steps.start('INT8 calibration (entropy, TensorRT EntropyCalibration2) on %d day '
                          'frames' % self.args.calib_frames)
-        if self.calib_json.is_file():
+        inputs = self._inputs(bag=self._bag_digest(), frames=self.args.calib_frames,
+                              method='entropy')
+        outputs = [self.calib_json, self.cache]
+        if self.ledger.completed('calibration', inputs, outputs):
             self.calib = CalibrationResult.load(self.calib_json)
             self.steps.done('reused %s' % self.calib_json)
             return
         reader = BagCalibrationReader(self.bag, conditions=['day'],
                                       max_frames=self.args.calib_frames)
         self.calib = calibrate(str(self.model), reader, method='entropy',
-                               threads=self.args.threads)
+                               threads=self.args.threads, progress=True)
         self.calib.meta.update({'data': str(self.bag), 'conditions': ['day']})
         self.calib.save(self.calib_json)
         write_calibration_cache(self.cache, self.calib.amax, algorithm='EntropyCalibration2')
+        self.ledger.record('calibration', inputs, outputs)
         self.steps.done('%d tensors -> %s, %s'
                         % (len(self.calib.amax), self.calib_json, self.cache))
+
+    def _calib_digest(self) -> Optional[str]:
+        return self.ledger.digest_of('calibration', self.calib_json)
 
     def coverage_step(self) -> None:
         from fxseg_ros.data.readers import BagCalibrationReader
@@ -169,7 +167,7 @@ class _Demo:
             str(self.model), self.calib,
             BagCalibrationReader(self.bag, conditions=['night'],
                                  max_frames=self.args.calib_frames),
-            threads=self.args.threads)
+            threads=self.args.threads, progress=True)
         self.coverage.save(self.out / 'coverage_night.json')
         if self.coverage.flagged:
             self.warning = ('WARNING: the night frames fall outside the day-only calibration: '
@@ -186,27 +184,45 @@ class _Demo:
 
         self.steps.start('quantize: INT8 Q/DQ (symmetric, per-channel weights) and FP16 '
                          'emulation')
-        if not self.int8.is_file():
+        reused = []
+        inputs = self._inputs(calibration=self._calib_digest())
+        if self.ledger.completed('int8', inputs, [self.int8]):
+            reused.append(self.int8.name)
+        else:
             quantize_qdq(str(self.model), self.calib.amax, self.int8)
-        if not self.fp16.is_file():
+            self.ledger.record('int8', inputs, [self.int8])
+        if self.ledger.completed('fp16', self._inputs(), [self.fp16]):
+            reused.append(self.fp16.name)
+        else:
             save_model(emulate_fp16(str(self.model)), self.fp16)
-        self.steps.done('%s, %s' % (self.int8.name, self.fp16.name))
+            self.ledger.record('fp16', self._inputs(), [self.fp16])
+        self.steps.done('%s, %s%s' % (self.int8.name, self.fp16.name,
+                                      ' (reused %s)' % ', '.join(reused) if reused else ''))
 
     def mixed_step(self) -> None:
-        info = self.out / 'mixed_precision.json'
         self.steps.start('mixed precision: most sensitive layers back to float until the drop '
                          'is <= %.2f points on a held-out synthetic set' % self.args.max_drop)
-        if self.mixed.is_file() and info.is_file():
-            self.mixed_result = json.loads(info.read_text())
+        args = self.args
+        inputs = self._inputs(calibration=self._calib_digest(), bag=self._bag_digest(),
+                              heldout=args.heldout_frames, seed=args.seed,
+                              max_drop=args.max_drop, max_fallback=args.max_fallback,
+                              sensitivity_frames=SENSITIVITY_FRAMES)
+        outputs = [self.mixed, self.mixed_info]
+        if self.ledger.completed('mixed', inputs, outputs):
+            self.mixed_result = json.loads(self.mixed_info.read_text())
             self.steps.done('reused %s' % self.mixed)
             return
-        result, ranking = self._search_mixed(self.out / 'work')
-        shutil.copyfile(result.model_path, self.mixed)
+        work = self.out / 'work'
+        shutil.rmtree(str(work), ignore_errors=True)
+        result, ranking = self._search_mixed(work)
+        with atomic_file(self.mixed) as staged:
+            shutil.copyfile(str(result.model_path), str(staged))
         self.mixed_result = result.to_dict()
         self.mixed_result['model'] = str(self.mixed)
         self.mixed_result['ranking'] = [e.to_dict() for e in ranking]
-        info.write_text(json.dumps(self.mixed_result, indent=1))
-        shutil.rmtree(self.out / 'work', ignore_errors=True)
+        write_text(self.mixed_info, json.dumps(self.mixed_result, indent=1))
+        self.ledger.record('mixed', inputs, outputs)
+        shutil.rmtree(str(work), ignore_errors=True)
         self.steps.done('%d layer(s) kept in float %s, held-out drop %.2f points'
                         % (len(result.kept_float), result.kept_float, result.drop_points))
 
@@ -326,11 +342,11 @@ def run_demo(args, command: Optional[str] = None) -> int:
               'train and export one with `fxseg train` / `fxseg export`, or pass --model)'
               % model, file=sys.stderr)
         return 2
+    out = Path(args.out)
+    if args.force and out.exists():
+        shutil.rmtree(str(out))
+    out.mkdir(parents=True, exist_ok=True)
     demo = _Demo(args, model, command)
-    if args.force and demo.out.exists():
-        shutil.rmtree(demo.out)
-    demo.out.mkdir(parents=True, exist_ok=True)
-    _forget_stale_outputs(demo.out, args, model)
     demo.models.mkdir(exist_ok=True)
     print('fxseg demo: model %s, output %s' % (model, demo.out))
     for step in (demo.bag_step, demo.calibration_step, demo.coverage_step, demo.quantize_step,

@@ -4,7 +4,8 @@
 Held-out mIoU of a model on generated frames, per lighting condition (`fxseg train`).
 
 The frames are `SceneGenerator(seed)` scenes 0..count-1 of each condition, with a seed other than
-the training frames'; a bare ONNX graph runs on ONNX Runtime, a checkpoint in torch (through
+the training frames'; a bare ONNX graph runs on ONNX Runtime at its own input size (frames are
+resized to it, as the node and `fxseg eval` do), a checkpoint in torch (through
 `fxseg_ros.model.train`, which holds the torch side).
 """
 
@@ -17,34 +18,52 @@ import numpy as np
 
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import CLASS_NAMES
-from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_OUTPUT_NAME, postprocess, preprocess
+from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_INPUT_WH, postprocess, preprocess
+from fxseg_ros.data.synth.seeds import HELDOUT_SEED
 from fxseg_ros.metrics.confusion import ConfusionMatrix
 from fxseg_ros.runtime.session import make_session
 
 #: Default held-out frames per condition and their generator seed.
 DEFAULT_COUNT = 60
-DEFAULT_SEED = 1000
+DEFAULT_SEED = HELDOUT_SEED
 
 Predictor = Callable[[np.ndarray], np.ndarray]
+
+
+def onnx_input_wh(path: Union[str, Path]) -> Tuple[int, int]:
+    """(width, height) of a bare ONNX graph's input (N, 3, H, W); NET_INPUT_WH if not fixed."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    initializers = {init.name for init in graph.initializer}
+    inputs = [vi for vi in graph.input if vi.name not in initializers]
+    dims = inputs[0].type.tensor_type.shape.dim if inputs else []
+    if len(dims) == 4 and all(d.HasField('dim_value') for d in dims[2:]):
+        return int(dims[3].dim_value), int(dims[2].dim_value)
+    return NET_INPUT_WH
 
 
 def onnx_predictor(path: Union[str, Path], threads: int = 2) -> Predictor:
     """Return predict(blob float32 (N, 3, h, w)) -> scores (N, C, h, w) of a bare ONNX graph."""
     session = make_session(path, threads=threads)
+    names = [i.name for i in session.get_inputs()]
+    input_name = NET_INPUT_NAME if NET_INPUT_NAME in names else names[0]
 
     def predict(blob: np.ndarray) -> np.ndarray:
-        return session.run([NET_OUTPUT_NAME], {NET_INPUT_NAME: blob})[0]
+        return session.run(None, {input_name: blob})[0]
     return predict
 
 
 def evaluate(predict: Predictor, count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED,
-             conditions: Sequence[str] = CONDITIONS, progress: bool = True) -> Dict[str, object]:
+             conditions: Sequence[str] = CONDITIONS, progress: bool = True,
+             input_wh: Tuple[int, int] = NET_INPUT_WH) -> Dict[str, object]:
     """
     Measure the mIoU on generated frames: per condition, frames 0..count-1 of SceneGenerator(seed).
 
-    Predictions are `postprocess(scores)` resized (nearest) to the label resolution, i.e. the
-    camera resolution of the generated frames. mIoU is over the classes present in the ground
-    truth of that condition.
+    Frames are preprocessed at `input_wh` (the network's input size); predictions are
+    `postprocess(scores)` resized (nearest) to the label resolution, i.e. the camera resolution
+    of the generated frames. mIoU is over the classes present in the ground truth of that
+    condition.
     """
     from tqdm import tqdm
 
@@ -58,7 +77,7 @@ def evaluate(predict: Predictor, count: int = DEFAULT_COUNT, seed: int = DEFAULT
         matrix = ConfusionMatrix()
         for index in range(count):
             bgr, labels = generator.generate(index, condition)
-            scores = predict(preprocess(bgr))
+            scores = predict(preprocess(bgr, input_wh))
             pred = postprocess(scores, (labels.shape[1], labels.shape[0]))[0]
             matrix.update(labels, pred)
             result['resolution_wh'] = [int(labels.shape[1]), int(labels.shape[0])]
@@ -78,14 +97,17 @@ def evaluate_path(path: Union[str, Path], count: int = DEFAULT_COUNT, seed: int 
     if not path.is_file():
         raise FileNotFoundError('no model at %s: pass a checkpoint written by `fxseg train` '
                                 'or a bare ONNX graph' % path)
+    input_wh = NET_INPUT_WH
     if path.suffix == '.onnx':
         predict = onnx_predictor(path, threads)
+        input_wh = onnx_input_wh(path)
     else:
         from fxseg_ros.model.fcn_alexnet import load_checkpoint
         from fxseg_ros.model.train import torch_predictor
 
         predict = torch_predictor(load_checkpoint(path), threads)
-    result = evaluate(predict, count, seed, conditions, progress)
+    result = evaluate(predict, count, seed, conditions, progress, input_wh)
+    result['input_wh'] = list(input_wh)
     result['model'] = str(path)
     return result
 

@@ -26,7 +26,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from fxseg_ros.eval.models import describe_model
+from fxseg_ros.eval.models import describe_model, precision_problem
 from fxseg_ros.eval.sources import EvalFrame, FrameSource
 from fxseg_ros.metrics.accumulate import AccuracyAccumulator, joint_histogram, StageLatencies
 from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
@@ -272,6 +272,8 @@ class Replay:
         for res in self.results:
             spec = res.spec
             LOG.info('loading %s (%s)', spec.name, spec.model)
+            if self.bar is not None:
+                self.bar.set_postfix_str('loading %s' % spec.name)
             if self.runner_factory is not None:
                 runner = self.runner_factory(spec, hw)
             else:
@@ -319,13 +321,14 @@ class Replay:
                                 for p in preds])
 
     def _progress(self, frames: int) -> None:
+        """Advance the bar; its text has every run's mean time per frame so far."""
         if self.bar is None:
             return
         self.bar.update(frames)
-        ref = self.results[self.ref_idx]
-        if ref.pipeline_ms > 0:
-            self.bar.set_postfix_str('%s %.1f ms/frame' % (ref.spec.name,
-                                                           ref.pipeline_ms / ref.frames))
+        times = ['%s %.1f' % (r.spec.name, r.pipeline_ms / r.frames)
+                 for r in self.results if r.frames]
+        if times:
+            self.bar.set_postfix_str('ms/frame: ' + ', '.join(times), refresh=False)
 
     # Scoring (on the metrics thread) -------------------------------------------------------
     def _score(self, fr: EvalFrame, img: np.ndarray, preds: List[np.ndarray]) -> None:
@@ -437,6 +440,11 @@ def _check_runs(runs: Sequence[RunSpec], batch: int) -> None:
         raise EvalError('run names must be unique, %s repeats; name them with --name' % dup)
     if batch < 1:
         raise EvalError('batch must be >= 1, got %d' % batch)
+    for run in runs:   # a precision label must be what the model is (TensorRT builds aside)
+        built = run.backend == 'tensorrt' or 'precision' in run.engine_options
+        problem = precision_problem(run.model, run.precision, built_by_tensorrt=built)
+        if problem:
+            raise EvalError('run %s: %s' % (run.name, problem))
 
 
 def evaluate(source: FrameSource, runs: Sequence[RunSpec], batch: int = 1,

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The evaluation report: `report.md` (the article's table for this model plus per-class,
-small-object, per-condition and per-stage tables), `metrics.json` for machines, and PNG plots.
+The evaluation report: report.md, metrics.json and PNG plots.
+
+`report.md` has the article's table for this model plus per-class, small-object,
+per-condition and per-stage tables; `metrics.json` is for machines.
 
 `article_table(rows)` formats the article's table from plain dicts, so other tools (the
 quantization report) print the same table::
@@ -25,14 +27,15 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from fxseg_ros.data.atomic import write_text
 from fxseg_ros.data.labels import CLASS_NAMES, sorted_class_names
+from fxseg_ros.eval.models import PRECISION_LABELS
 from fxseg_ros.metrics.tables import format_table
 
 LOG = logging.getLogger(__name__)
 
 ARTICLE_COLUMNS = ('Platform', 'Precision', 'Weights', 'Latency p50 (ms)', 'FPS', 'mIoU (%)',
                    'Drop vs FP32 (mIoU points)')
-PRECISION_LABELS = {'fp32': 'FP32', 'fp16': 'FP16', 'int8': 'INT8', 'mixed': 'INT8 mixed'}
 
 
 # Formatting helpers -------------------------------------------------------------------------
@@ -71,7 +74,12 @@ def _markdown(header: Sequence[str], rows: Sequence[Sequence[object]],
 
 
 def host_platform(backend: Optional[str] = None, threads: Optional[int] = None) -> str:
-    """E.g. 'CPU AMD EPYC 9R45 x2 (onnxruntime)': where the latency was measured."""
+    """
+    E.g. 'AMD EPYC 9R45 x2, AVX2 (onnxruntime)': where the latency was measured.
+
+    On the CPU the vector ISA is named (`fxseg_ros.runtime.ort_profile.cpu_isa`): INT8 results
+    of ONNX Runtime differ slightly between AVX2, AVX-512 VNNI and NEON kernels.
+    """
     cpu = platform.processor() or platform.machine()
     try:
         with open('/proc/cpuinfo') as f:
@@ -85,6 +93,10 @@ def host_platform(backend: Optional[str] = None, threads: Optional[int] = None) 
         cpu = cpu.replace(junk, ' ' if junk == '  ' else '')
     cpu = ' '.join(cpu.split()[:4])
     label = '%s x%d' % (cpu, os.cpu_count() or 1)
+    if backend in (None, 'onnxruntime'):
+        from fxseg_ros.runtime.ort_profile import cpu_isa
+
+        label += ', %s' % cpu_isa()
     if backend:
         label += ' (%s%s)' % (backend, ', %d threads' % threads if threads else '')
     return label
@@ -333,14 +345,14 @@ def render_markdown(metrics: Mapping[str, object], plots: Mapping[str, str] = No
     rej = ds.get('frames_rejected') or {}
     if rej:
         lines.append('Rejected frames: %s.' % ', '.join('%s: %d' % kv for kv in rej.items()))
-    lines += ['', '## The article\'s table for this model', '',
+    lines += ['', "## The article's table for this model", '',
               article_table(evaluation_rows(metrics),
                             baseline=next((i for i, r in enumerate(runs)
                                            if r['name'] == metrics.get('reference')), None)),
               '',
               'Latency: p50 of the whole pipeline per frame (decode, pre-processing, inference, '
               'post-processing to camera-size labels); FPS = 1000 / latency. Weights: bytes of '
-              'the model\'s weight tensors as stored for that precision. Drop: mIoU points '
+              "the model's weight tensors as stored for that precision. Drop: mIoU points "
               'below the reference run `%s`.' % metrics.get('reference'), '']
     for note in notes:
         lines += [note, '']
@@ -408,9 +420,9 @@ def write_report(evaluation, out_dir, live_runs: Sequence[Mapping[str, object]] 
             paths[name] = path
             rel[name] = os.path.relpath(path, out)
     metrics['plots'] = rel
-    paths['metrics'] = out / 'metrics.json'
-    paths['metrics'].write_text(json.dumps(metrics, indent=2) + '\n')
-    paths['report'] = out / 'report.md'
-    paths['report'].write_text(render_markdown(metrics, rel, title, command, notes) + '\n')
+    # Each file appears complete or not at all; report.md, which names the others, comes last.
+    paths['metrics'] = write_text(out / 'metrics.json', json.dumps(metrics, indent=2) + '\n')
+    paths['report'] = write_text(out / 'report.md',
+                                 render_markdown(metrics, rel, title, command, notes) + '\n')
     LOG.info('report written to %s', out)
     return paths

@@ -49,8 +49,10 @@ LOG = logging.getLogger(__name__)
 
 #: Key of the model metadata entry that records how a deployment graph was built (JSON).
 METADATA_KEY = 'fxseg_ros.deployment'
-#: Lowest opset the deployment graph needs (Resize with optional roi/scales inputs).
+#: Lowest opset the deployment graph needs (Resize with optional roi/scales inputs), and the IR
+#: version released with it.
 MIN_OPSET = 13
+MIN_IR_VERSION = 7
 #: Default camera resolution, (height, width).
 CAMERA_HW: Tuple[int, int] = (CAMERA_WH[1], CAMERA_WH[0])
 OUTPUT_MODES = ('camera', 'network')
@@ -66,7 +68,9 @@ def load_model(path_or_model: ModelLike):
     """
     Return an `onnx.ModelProto` for a path or a model (passed through).
 
-    Raises DeploymentGraphError for a missing or unreadable file.
+    Raises DeploymentGraphError for a missing or unreadable file, and for a file that holds no
+    network: no nodes (onnx.load reads an empty file as an empty model) or no default-domain
+    opset (see check_network).
     """
     import onnx
 
@@ -76,10 +80,27 @@ def load_model(path_or_model: ModelLike):
     if not os.path.isfile(path):
         raise DeploymentGraphError('ONNX model %s does not exist' % path)
     try:
-        return onnx.load(path)
+        model = onnx.load(path)
     except Exception as exc:  # onnx raises DecodeError and others for corrupt files
         raise DeploymentGraphError('cannot read ONNX model %s (%s: %s); is it a complete ONNX '
                                    'file?' % (path, type(exc).__name__, exc)) from exc
+    check_network(model, 'ONNX model %s' % path)
+    return model
+
+
+def check_network(model, label: str = 'the model') -> None:
+    """
+    Raise DeploymentGraphError unless `model` has nodes and imports the default (ai.onnx) opset.
+
+    label names the model in the one-line message.
+    """
+    if not len(model.graph.node):
+        raise DeploymentGraphError('%s has no nodes (an empty or truncated file, or no network); '
+                                   'export it again (fxseg export)' % label)
+    if _opset(model) == 0:
+        raise DeploymentGraphError('%s imports no default-domain (ai.onnx) opset, so no standard '
+                                   'operator can run in it; export it with --opset %d or newer'
+                                   % (label, MIN_OPSET))
 
 
 def _graph_inputs(model):
@@ -333,12 +354,25 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
                                    'ensure_deployment_graph() to pass it through')
     model = onnx.ModelProto()
     model.CopyFrom(source)
+    check_network(model, 'the bare graph')
     opset = _opset(model)
     if opset < MIN_OPSET:
-        LOG.info('converting the bare graph from opset %d to %d', opset, MIN_OPSET)
+        LOG.debug('converting the bare graph from opset %d to %d', opset, MIN_OPSET)
         from onnx import version_converter
 
-        model = version_converter.convert_version(model, MIN_OPSET)
+        try:
+            model = version_converter.convert_version(model, MIN_OPSET)
+        except (version_converter.ConvertError, RuntimeError, ValueError, IndexError) as exc:
+            # C++ assertions arrive as RuntimeError; onnx 1.11 raises IndexError for an op
+            # without a schema.
+            raise DeploymentGraphError(
+                'cannot convert the bare graph from opset %d to %d (onnx.version_converter: %s); '
+                'export it with --opset %d' % (opset, MIN_OPSET, ' '.join(str(exc).split())[:300],
+                                               MIN_OPSET)) from exc
+        # Opset 13 came with IR version 7 (ONNX 1.8, onnx/onnx docs/Versioning.md); the converter
+        # keeps the old IR version, under which (< 4) every initializer would have to be a graph
+        # input.
+        model.ir_version = max(model.ir_version, MIN_IR_VERSION)
     net_in, net_out, in_hw, out_hw, classes = _bare_io(model)
     batch_dim = _dims(net_in)[0] or 'N'
     graph = model.graph
@@ -383,7 +417,13 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
     }
     _set_info(model, info)
     if model.ByteSize() < 2 ** 31 - 1:
-        onnx.checker.check_model(model)
+        try:
+            onnx.checker.check_model(model)
+        except onnx.checker.ValidationError as exc:
+            raise DeploymentGraphError('the deployment graph made from this bare graph is not a '
+                                       'valid ONNX model (onnx.checker: %s); check the bare graph '
+                                       'with onnx.checker.check_model'
+                                       % ' '.join(str(exc).split())[:300]) from exc
     return model
 
 
@@ -486,7 +526,7 @@ def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int]
     if have == wanted and (info['for_tensorrt'] or not for_tensorrt) and \
             (channels_last or not info.get('channels_last')):
         return model
-    LOG.info('re-wrapping the deployment graph: it has %s, asked for %s%s', have, wanted,
+    LOG.debug('re-wrapping the deployment graph: it has %s, asked for %s%s', have, wanted,
              ' for TensorRT' if for_tensorrt else '')
     return build_deployment_graph(bare_graph_of(model), camera_hw=camera_hw, **settings)
 

@@ -101,9 +101,11 @@ def format_calibration_cache(amax: Mapping[str, float], trt_version: str = '8.2.
 def write_calibration_cache(path: Union[str, Path], amax: Mapping[str, float],
                             trt_version: str = '8.2.1',
                             algorithm: str = 'EntropyCalibration2') -> Path:
-    """Write `format_calibration_cache(...)` to `path`; returns the path."""
+    """Write `format_calibration_cache(...)` to `path` (complete or not at all); returns it."""
+    from fxseg_ros.data.atomic import write_text
+
     path = Path(path)
-    path.write_text(format_calibration_cache(amax, trt_version, algorithm))
+    write_text(path, format_calibration_cache(amax, trt_version, algorithm))
     LOG.info('wrote calibration cache %s (%d tensors)', path, len(amax))
     return path
 

@@ -356,15 +356,18 @@ class CalibrationResult:
         }
 
     def save(self, path: Union[str, Path]) -> Path:
+        """Write calib.json (under its name only once complete); returns the path."""
+        from fxseg_ros.data.atomic import write_text
+
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=False))
-        return path
+        return write_text(path, json.dumps(self.to_dict(), indent=1, sort_keys=False))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> 'CalibrationResult':
-        if data.get('format') != 'fxseg_ros.calibration' or 'amax' not in data:
+        if not isinstance(data, dict) or data.get('format') != 'fxseg_ros.calibration' \
+                or not isinstance(data.get('amax'), dict):
             raise ValueError('not an fxseg_ros calibration file (expected format '
                              '"fxseg_ros.calibration" with "amax")')
         return cls(data['amax'], data.get('method', 'unknown'), data.get('frames', 0),
@@ -470,12 +473,14 @@ def level_histogram(counts: np.ndarray, edges: np.ndarray, amax: float,
 def calibrate(model_path: Union[str, Path], reader: Iterable, method: str = 'entropy',
               percentile: float = 99.99, num_bins: int = DEFAULT_NUM_BINS,
               tensors: Optional[Iterable[str]] = None, threads: int = 0,
-              calibrator: Optional[HistogramCalibrator] = None) -> CalibrationResult:
+              calibrator: Optional[HistogramCalibrator] = None,
+              progress: Optional[bool] = None) -> CalibrationResult:
     """
     Run the float model over the reader's frames and choose each tensor's amax.
 
     reader: a `get_next()`-style reader or iterable of feeds {input name: float32 array}.
     tensors: which tensors to calibrate (default: every float tensor of the graph).
+    progress: a progress bar of the frames (None: on a terminal only).
     Memory does not grow with the number of frames: only histograms are kept.
     """
     from fxseg_ros.quant.collect import ActivationCollector, iterate_feeds, model_digest
@@ -486,8 +491,13 @@ def calibrate(model_path: Union[str, Path], reader: Iterable, method: str = 'ent
     collector = ActivationCollector(model_path, tensors=tensors, threads=threads)
     start = time.perf_counter()
     LOG.info('calibration: collecting %d tensors of %s', len(collector.tensors), model_path)
-    # A progress bar on a terminal only (disable=None), so logs and tests stay clean.
-    with tqdm(desc='calibration', unit='frame', disable=None, leave=False) as bar:
+    try:
+        total = len(reader)
+    except TypeError:   # a reader whose length is not known in advance
+        total = None
+    # By default a progress bar on a terminal only (disable=None), so logs and tests stay clean.
+    with tqdm(desc='calibration', unit='frame', total=total,
+              disable=None if progress is None else not progress, leave=False) as bar:
         for feed in iterate_feeds(reader):
             batch = next(iter(feed.values())).shape[0]
             calibrator.update(collector.run(feed), frames=batch)

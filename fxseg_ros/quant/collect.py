@@ -204,25 +204,33 @@ def iterate_feeds(reader) -> Iterator[Dict[str, np.ndarray]]:
 
 def open_calibration_reader(data: Union[str, Path], frames: Optional[int] = None,
                             topic: Optional[str] = None, split: str = 'train',
-                            conditions: Optional[Sequence[str]] = None):
+                            conditions: Optional[Sequence[str]] = None,
+                            input_name: Optional[str] = None,
+                            size_wh: Optional[Sequence[int]] = None):
     """
     A calibration reader for a Cityscapes-layout directory, an image folder or a rosbag2.
 
     Frames go through the deployment preprocessing (`fxseg_ros.data.readers`). frames: stop
     after this many. conditions: Cityscapes cities / bag lighting conditions to keep.
+    input_name, size_wh: the network input the feeds are for (None: the readers' defaults).
     """
     from fxseg_ros.data import readers
 
     path = Path(data)
     if not path.exists():
         raise FileNotFoundError('calibration data %s does not exist' % path)
+    sizing = {}
+    if input_name is not None:
+        sizing['input_name'] = input_name
+    if size_wh is not None:
+        sizing['size_wh'] = tuple(size_wh)
     if _is_bag(path):
         return readers.BagCalibrationReader(path, topic, max_frames=frames,
-                                            conditions=conditions)
+                                            conditions=conditions, **sizing)
     if (path / 'leftImg8bit').is_dir():
         return readers.CityscapesCalibrationReader(path, split=split, cities=conditions,
-                                                   max_frames=frames)
-    return readers.ImageFolderCalibrationReader(path, max_frames=frames)
+                                                   max_frames=frames, **sizing)
+    return readers.ImageFolderCalibrationReader(path, max_frames=frames, **sizing)
 
 
 def _is_bag(path: Path) -> bool:

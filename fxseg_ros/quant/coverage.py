@@ -133,9 +133,10 @@ class CoverageReport:
                 'tensors': {t.name: t.to_dict() for t in self.tensors}}
 
     def save(self, path: Union[str, Path]) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=1))
-        return path
+        """Write the report as JSON (under its name only once complete); returns the path."""
+        from fxseg_ros.data.atomic import write_text
+
+        return write_text(Path(path), json.dumps(self.to_dict(), indent=1))
 
 
 #: A level counts as covered when the calibration data put at least 1 / COVER_RATIO of the new
@@ -154,13 +155,17 @@ def uncovered_mass(levels: np.ndarray, reference: np.ndarray, ratio: float = COV
 
 def check_coverage(model_path: Union[str, Path], calib: CalibrationResult, reader,
                    max_clip: float = 5e-3, max_underuse: float = 0.0, max_shift: float = 0.1,
-                   tensors: Optional[Iterable[str]] = None, threads: int = 0) -> CoverageReport:
+                   tensors: Optional[Iterable[str]] = None, threads: int = 0,
+                   progress: Optional[bool] = None) -> CoverageReport:
     """
     Run the float model over the reader's frames and measure coverage of `calib`'s ranges.
 
     reader: `get_next()` reader or iterable of feeds. tensors: which calibrated tensors to check
-    (default: all that are in the model). Streaming: only counts and histograms are kept.
+    (default: all that are in the model). progress: a progress bar of the frames (None: on a
+    terminal only). Streaming: only counts and histograms are kept.
     """
+    from tqdm import tqdm
+
     from fxseg_ros.quant.collect import ActivationCollector, float_tensor_names, iterate_feeds
 
     available = set(float_tensor_names(model_path))
@@ -172,10 +177,12 @@ def check_coverage(model_path: Union[str, Path], calib: CalibrationResult, reade
     if not names:
         raise ValueError('none of the calibrated tensors is in %s' % model_path)
     collector = ActivationCollector(model_path, tensors=names, threads=threads)
-    clipped = {n: 0 for n in names}
+    clipped = dict.fromkeys(names, 0)
     hists = {n: AbsHistogram() for n in names}
     frames = 0
     start = time.perf_counter()
+    bar = tqdm(desc='coverage check', unit='frame', leave=False,
+               disable=None if progress is None else not progress)
     for feed in iterate_feeds(reader):
         acts = collector.run(feed)
         for name in names:
@@ -183,6 +190,8 @@ def check_coverage(model_path: Union[str, Path], calib: CalibrationResult, reade
             clipped[name] += int(np.count_nonzero(np.abs(value) > calib.amax[name]))
             hists[name].update(value)
         frames += next(iter(feed.values())).shape[0]
+        bar.update(next(iter(feed.values())).shape[0])
+    bar.close()
     if frames == 0:
         raise ValueError('the data reader provided no data for the coverage check. Possible '
                          'reasons: an empty folder, or a condition / split filter that matched '

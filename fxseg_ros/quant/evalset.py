@@ -100,11 +100,20 @@ def synthetic_frames(seed: int, count: int, conditions: Sequence[str],
 
 
 def synthetic_eval_set(seed: int, per_condition: int, threads: int = 0,
-                       int8_kernels: str = 'ort') -> EvalSet:
-    """Load the held-out set: `per_condition` frames per condition of the test range."""
+                       int8_kernels: str = 'ort', progress: Optional[bool] = None) -> EvalSet:
+    """
+    Load the held-out set: `per_condition` frames per condition of the test range.
+
+    progress: a progress bar of the generated frames (None: on a terminal only).
+    """
+    from tqdm import tqdm
+
     blobs, labels, conditions = [], [], []
-    for bgr, gt, condition in synthetic_frames(seed, per_condition * len(CONDITIONS),
-                                               CONDITIONS, 'test'):
+    total = per_condition * len(CONDITIONS)
+    frames = synthetic_frames(seed, total, CONDITIONS, 'test')
+    for bgr, gt, condition in tqdm(frames, total=total, desc='evaluation set', unit='frame',
+                                   leave=False,
+                                   disable=None if progress is None else not progress):
         blobs.append(preprocess(bgr))
         labels.append(gt)
         conditions.append(condition)

@@ -161,9 +161,7 @@ def emulate_fp16(model):
 
 
 def save_model(model, path: Union[str, Path]) -> Path:
-    """Write an onnx.ModelProto; returns the path."""
-    import onnx
+    """Write an onnx.ModelProto (under its name only once complete); returns the path."""
+    from fxseg_ros.data.atomic import write_bytes
 
-    path = Path(path)
-    onnx.save(model, str(path))
-    return path
+    return write_bytes(Path(path), model.SerializeToString())

@@ -10,7 +10,11 @@ TensorRT 11, and ONNX Runtime's CPU fuses DQ -> Conv -> Q into int8 `QLinearConv
 
 The graph is written by `onnxruntime.quantization.quantize_static` (options as NVIDIA ModelOpt
 sets them); the ranges come from our calibrators through its calibration-cache argument, so ORT
-computes no ranges of its own.
+computes no ranges of its own. quantize_static, given a path, writes `<model>-inferred.onnx`
+beside it (onnxruntime quantization/quant_utils.py `load_model_with_shape_infer`): it gets a
+copy of the model in a private temporary folder, so a model in a read-only folder quantizes and
+two quantizations of one model do not race; the Q/DQ model appears under its name only once
+complete (`fxseg_ros.data.atomic`).
 
 ONNX Runtime on x86 (measured with ORT 1.32): it rewrites int8 activations to uint8 with zero
 point 128 for its u8 x s8 kernels, but only for a Q -> DQ pair whose Q has one consumer; a
@@ -23,11 +27,14 @@ symmetric int8 Relu stays a float DequantizeLinear -> Relu -> QuantizeLinear. Th
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
+import shutil
+import tempfile
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from fxseg_ros.data.atomic import atomic_file
 
 LOG = logging.getLogger(__name__)
 
@@ -117,7 +124,8 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
     `AddQDQPairToWeight`) instead of stored int8 weights -> DQ. Stored int8 makes the file 4x
     smaller and is what TensorRT 10 / 11 and ONNX Runtime take; TensorRT 8.x rejects INT8 weight
     initializers ("invalid weights type of Int8"), so `fxseg build` turns them into float + Q/DQ
-    there (fxseg_ros.runtime.trt_graph.int8_weights_as_float) and `fxseg check` reports them. reduce_range: 7-bit weights in [-64, 64], for x86
+    there (fxseg_ros.runtime.trt_graph.int8_weights_as_float) and `fxseg check` reports them.
+    reduce_range: 7-bit weights in [-64, 64], for x86
     CPUs without VNNI where ONNX Runtime's uint8 x int8 kernels add pairs of products in
     saturating int16 (see `fxseg_ros.quant.mac`); with 7-bit weights no pair can saturate.
     """
@@ -137,9 +145,15 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
     if activations == 'u8':
         extra['ActivationSymmetric'] = False
     out_path = Path(out_path)
-    with tempfile.TemporaryDirectory(prefix='fxseg_qdq_') as tmp:
+    with tempfile.TemporaryDirectory(prefix='fxseg_qdq_') as tmp, \
+            atomic_file(out_path) as out_tmp:
         cache = Path(tmp) / 'ranges.json'
         save_tensors_data(_tensors_data(amax, ranges), cache)
+        source = Path(tmp) / 'model.onnx'
+        if isinstance(model, (str, Path)):
+            shutil.copyfile(str(model), str(source))
+        else:
+            source.write_bytes(model.SerializeToString())
         # quantize_static logs a pre-processing hint as a warning; our graphs are already
         # shape-inferred and constant-folded by the exporter.
         root = logging.getLogger()
@@ -147,7 +161,7 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
         root.setLevel(max(level, logging.ERROR))
         try:
             quantize_static(
-                str(model), str(out_path), calibration_data_reader=None,
+                str(source), str(out_tmp), calibration_data_reader=None,
                 quant_format=QuantFormat.QDQ,
                 op_types_to_quantize=list(op_types or DEFAULT_OP_TYPES),
                 per_channel=True, reduce_range=bool(reduce_range),
@@ -159,7 +173,7 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
                 extra_options=extra)
         finally:
             root.setLevel(level)
-    LOG.info('wrote INT8 Q/DQ model %s (%s activations)', out_path, activations)
+    LOG.debug('wrote INT8 Q/DQ model %s (%s activations)', out_path, activations)
     return out_path
 
 

@@ -239,8 +239,13 @@ def run_report(model: str, eval_set: EvalSet, options: ReportOptions, workdir: P
     calibs = collect_calibrations(model, options)
     variants = _variants(model, calibs, options, workdir)
     progress('evaluating %d variants on %d frames ...' % (len(variants) + 1, len(eval_set)))
-    results = {name: eval_set.evaluate(acc_path) for name, _, _, acc_path, _ in variants}
+    results = {}
+    for k, (name, precision, calibration, acc_path, _) in enumerate(variants):
+        progress('  %d/%d %s, %s' % (k + 1, len(variants) + 1, precision, calibration))
+        results[name] = eval_set.evaluate(acc_path)
     base = results['fp32']
+    progress('  %d/%d mixed precision search (budget %.2f points) ...'
+             % (len(variants) + 1, len(variants) + 1, options.max_drop))
     mixed = _mixed(model, calibs['entropy'], eval_set, base['miou'], options, workdir)
     results['int8_mixed'] = eval_set.evaluate(mixed.model_path)
     variants.append(('int8_mixed', 'INT8 mixed (%d layer(s) FP32)' % len(mixed.kept_float),

@@ -10,8 +10,9 @@ frames, because the calibration profile fixes the batch at 1.
 `CalibratorCore` holds the callbacks' logic as plain Python (tested without TensorRT); the
 TensorRT subclass made by `make_calibrator` only forwards to it. The callbacks never raise:
 - TensorRT 8.0 / 8.2 call them from noexcept C++ without a try block (release/8.2
-  python/src/infer/pyInt8.cpp), so an exception there is std::terminate; the core catches, logs
-  and returns None (get_batch: no more data) and keeps the first error for the builder.
+  python/src/infer/pyInt8.cpp; release/8.5 wraps them in try blocks), so an exception there is
+  std::terminate; the core catches on every version, logs and returns None (get_batch: no more
+  data) and keeps the first error for the builder.
 - Every frame is checked against the network input's shape before it is uploaded: TensorRT reads
   exactly that many bytes from the device pointer, so a frame of another size would make it read
   past the buffer.

@@ -7,11 +7,15 @@ cuda-python or pycuda, with no TensorRT.
 - cuda-python (`cuda.bindings.runtime`, or `cuda.cudart` in cuda-python 11 / 12): CUDA >= 11,
   JetPack 5 / 6 and desktops; TensorRT's own samples use it from 8.6 on (NVIDIA/TensorRT
   release/10.3 samples/python/common_runtime.py). Preferred where present.
-- pycuda: JetPack 4 (CUDA 10.2), which has no cuda-python. Its kernels (pycuda.compiler, nvcc)
-  convert float-I/O engines' data on the GPU.
+- pycuda >= 2020.1: JetPack 4 (CUDA 10.2), which has no cuda-python. Its kernels
+  (pycuda.compiler, nvcc) convert float-I/O engines' data on the GPU.
 
-Both bindings share the device's primary context (pycuda's retain_primary_context is the one the
-CUDA runtime uses), so a stream made by either works with the other's calls.
+Both bindings share the device's primary context (pycuda's `Device.retain_primary_context` is the
+one the CUDA runtime uses), so a stream made by either works with the other's calls.
+`retain_primary_context` arrived in pycuda 2020.1 (inducer/pycuda v2020.1 src/cpp/cuda.hpp; absent
+from v2019.1.2), hence the minimum.
+
+Imports nothing of fxseg_ros: trt_support (the TensorRT facts) imports this module, not back.
 """
 
 
@@ -24,6 +28,10 @@ import numpy as np
 LOG = logging.getLogger(__name__)
 
 BINDINGS = ('cuda-python', 'pycuda')
+#: Oldest pycuda with Device.retain_primary_context (see the module docstring).
+MIN_PYCUDA = (2020, 1)
+CUDA_HINT = ('neither cuda-python nor pycuda is installed: pip install cuda-python (CUDA >= 11, '
+             'JetPack 5 / 6, desktops) or pycuda >= %d.%d (JetPack 4, CUDA 10.2)' % MIN_PYCUDA)
 
 
 class CudaError(RuntimeError):
@@ -247,6 +255,12 @@ class PycudaDevice(Device):
             dev = cuda.Device(index)
         except cuda.Error as exc:
             raise CudaError('CUDA is not usable here: %s' % exc) from exc
+        if not hasattr(dev, 'retain_primary_context'):
+            import pycuda
+
+            raise CudaError('pycuda %s has no Device.retain_primary_context (pycuda >= %d.%d has '
+                            'it); pip install --upgrade pycuda'
+                            % ((getattr(pycuda, 'VERSION_TEXT', 'this old'),) + MIN_PYCUDA))
         self.name = dev.name()
         self.compute_capability = tuple(dev.compute_capability())
         self._ctx = dev.retain_primary_context()
@@ -350,8 +364,6 @@ def open_device(index: int = 0, binding: Optional[str] = None) -> Device:
 
     Raises CudaError when no binding is installed or no device is usable.
     """
-    from fxseg_ros.runtime.trt_support import CUDA_HINT
-
     found = available_bindings()
     if binding is None:
         if not found:

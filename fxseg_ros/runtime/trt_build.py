@@ -17,7 +17,7 @@ import tempfile
 import time
 from typing import List, Tuple
 
-from fxseg_ros.runtime.builder import (
+from fxseg_ros.runtime.build_plan import (
     adapt_cache_header, BuildError, BuildOptions, BuildPlan, calibrator_class_name,
     CALIBRATOR_CLASSES, prepare_build,
 )
@@ -272,16 +272,16 @@ def _calibrate_bare_network(trt, builder, logger, model, plan: BuildPlan, option
 
     bare = deploy.bare_graph_of(model)
     shapes = calibration_input_shapes(bare)
+    # The readers preprocess to what this network takes (its input's name and W x H); the
+    # calibrator checks every frame's shape again.
+    (name, shape), = shapes.items()
     try:
         reader = open_calibration_reader(options.calib_data, frames=options.calib_count,
-                                         topic=options.calib_topic)
+                                         topic=options.calib_topic, input_name=name,
+                                         size_wh=(shape[3], shape[2]))
     except (OSError, ValueError, ImportError) as exc:
         raise BuildError('cannot read calibration data %s: %s' % (options.calib_data, exc)) \
             from exc
-    # The readers preprocess to their size_wh / input_name (default 640x360, 'input'): make
-    # them produce what this network takes; the calibrator checks every frame's shape again.
-    (name, shape), = shapes.items()
-    reader.size_wh, reader.input_name = (shape[3], shape[2]), name
     calibrator = make_calibrator(CALIBRATOR_CLASSES['EntropyCalibration2'], reader=reader,
                                  cache_path=cache_path, input_shapes=shapes, device=dev)
     LOG.warning('calibrating INT8 on up to %d frames from %s (this runs the network on each)',

@@ -13,11 +13,14 @@ Pure onnx + numpy (Python 3.6): the builder runs it on the target.
 """
 
 
+import logging
 from typing import List, Optional, Tuple
 
 import numpy as np
 
 from fxseg_ros.runtime.trt_support import at_least, CHECK_VERSIONS, has_uint8_io, INT8_WEIGHTS
+
+LOG = logging.getLogger(__name__)
 
 
 def _check_tuple(version):
@@ -109,9 +112,13 @@ def check_before_build(model, tensorrt_version, dla: bool = False) -> List[str]:
     """
     The check's errors for the graph about to be parsed, as lines naming node and fix.
 
-    Empty list: nothing found. Runs in well under a second on the demo model.
+    Empty list: nothing stops the build. Warnings (DLA fallbacks, limits a newer release may have
+    lifted, a failed shape inference) are logged. Runs in well under a second on the demo model.
     """
     from fxseg_ros.runtime import trt_rules
 
     findings = trt_rules.check_model(model, [tensorrt_version], dla=dla)
+    for finding in findings:
+        if finding.severity != 'error':
+            LOG.warning('%s', finding.text())
     return [f.text() for f in trt_rules.errors(findings)]

@@ -6,7 +6,13 @@ ONNX operators each TensorRT ONNX parser imports: the 'Y' rows of onnx/onnx-tens
 
 '10' and '11' use the 10.1-GA list, the oldest of the 10.x line: later parsers (10.15 lists opsets
 9 to 24; TensorRT 11.0 bundles onnx-tensorrt release/10.7-GA and adds Swish) import a superset.
+RULES_SOURCE records which release each list (and trt_rules.OPSET_RANGE) is read from: a concrete
+TensorRT newer than that gets the list's misses as warnings, not errors (trt_rules).
 """
+
+#: Check version -> the parser release its operator list and opset range are read from.
+RULES_SOURCE = {'8.0': (8, 0), '8.2': (8, 2), '8.5': (8, 5), '8.6': (8, 6), '10': (10, 1),
+                '11': (11, 0)}
 
 #: Check version -> ONNX op types (default domain) the parser imports.
 SUPPORTED_OPS = {

@@ -59,10 +59,6 @@ INT8_WEIGHTS = (10, 0)
 #: Strongly typed networks only, no FP16/INT8 builder flags, no calibrators: TensorRT 11.0 release
 #: notes and the "Migrating from TensorRT 10.x to 11.x" guide.
 STRONGLY_TYPED_ONLY = (11, 0)
-#: The calibrator trampolines catch Python exceptions from release/8.5 python/src/infer/pyInt8.cpp
-#: on (try blocks); in release/8.0 and 8.2 they are noexcept without a try, so an exception raised
-#: in read/write_calibration_cache calls std::terminate.
-CALIBRATOR_CATCHES = (8, 5)
 #: read_calibration_cache may return None: release/8.2 pyInt8.cpp checks is_none() and keeps the
 #: buffer in mCache; release/8.0 does neither.
 CALIBRATOR_NONE_CACHE = (8, 2)
@@ -183,8 +179,6 @@ TENSORRT_HINT = ('the TensorRT Python bindings are not installed: on Jetson they
                  'JetPack (python3-libnvinfer, system Python 3 only), on x86 pip install '
                  'tensorrt; '
                  'ONNX Runtime runs the .onnx model without them (backend onnxruntime)')
-CUDA_HINT = ('neither cuda-python nor pycuda is installed: pip install cuda-python (CUDA >= 11, '
-             'JetPack 5 / 6, desktops) or pycuda (JetPack 4, CUDA 10.2)')
 
 
 def import_tensorrt(error=RuntimeError):
@@ -206,7 +200,7 @@ def tensorrt_available() -> Tuple[bool, str]:
         import tensorrt as trt
     except ImportError:
         return False, 'tensorrt is not importable'
-    from fxseg_ros.runtime.cuda_device import available_bindings
+    from fxseg_ros.runtime.cuda_device import available_bindings, CUDA_HINT
 
     bindings = available_bindings()
     if not bindings:

@@ -5,15 +5,19 @@ Generated frames written in the Cityscapes directory layout (`fxseg_ros.data.cit
 
 `<out_dir>/leftImg8bit/<split>/<condition>/<condition>_<index:06d>_000000_leftImg8bit.png` and
 the matching `gtFine/..._gtFine_labelTrainIds.png`: the lighting condition is the city, so the
-one Cityscapes reader serves real and synthetic data alike.
+one Cityscapes reader serves real and synthetic data alike. Each file appears under its name
+only once it is complete (`fxseg_ros.data.atomic`), so an interrupted run leaves complete
+frames only, and a rerun writes the same bytes.
 """
 
 import logging
 from pathlib import Path
+import signal
 from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 
+from fxseg_ros.data.atomic import write_bytes
 from fxseg_ros.data.cityscapes import frame_stem, image_path, label_path, SPLITS
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.sizes import CAMERA_WH
@@ -27,15 +31,24 @@ SPLIT_INDEX_BASE = {'train': 0, 'val': 1000000, 'test': 2000000}
 _PROGRESS_MIN_FRAMES = 20
 
 
+def _write_png(path: Path, image) -> None:
+    """Encode `image` as PNG and write it atomically (the bytes cv2.imwrite writes)."""
+    ok, encoded = cv2.imencode('.png', image)
+    if not ok:
+        raise OSError('cannot encode %s as PNG' % path)
+    write_bytes(path, encoded.tobytes())
+
+
 def _write_one(args) -> Tuple[str, str]:
-    """Render one frame and write image + labels (PNG; deterministic bytes)."""
+    """Render one frame and write labels, then the image (PNG; deterministic bytes)."""
     generator, root, split, condition, index = args
     bgr, labels = generator.generate(index + SPLIT_INDEX_BASE[split], condition)
     stem = frame_stem(condition, index, 0)
     img_file = image_path(root, split, condition, stem)
     lbl_file = label_path(root, split, condition, stem)
-    if not cv2.imwrite(str(img_file), bgr) or not cv2.imwrite(str(lbl_file), labels):
-        raise OSError('cannot write %s / %s' % (img_file, lbl_file))
+    # The reader lists images: the label goes first, so a listed image always has its label.
+    _write_png(Path(lbl_file), labels)
+    _write_png(Path(img_file), bgr)
     return str(img_file), str(lbl_file)
 
 
@@ -45,6 +58,8 @@ _WORKER_GENERATOR = None
 def _init_worker(seed: int, size_wh: Tuple[int, int], traffic_lights: bool) -> None:
     global _WORKER_GENERATOR
 
+    # Ctrl-C reaches the whole process group: the parent stops the pool, workers keep quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cv2.setNumThreads(1)
     _WORKER_GENERATOR = SceneGenerator(seed, size_wh, traffic_lights=traffic_lights)
 

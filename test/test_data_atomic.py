@@ -1,0 +1,63 @@
+# Copyright 2026 The fxseg_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Outputs under their final name only when complete (fxseg_ros.data.atomic)."""
+
+import pytest
+
+from fxseg_ros.data import atomic
+
+
+def test_a_file_appears_only_when_its_writer_finished(tmp_path):
+    path = tmp_path / 'calib.json'
+    path.write_text('old')
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.atomic_file(path) as staged:
+            staged.write_text('half')
+            # While written the file has another name, which no reader of *.json picks up.
+            assert staged.parent == tmp_path and staged.name.startswith('.')
+            assert staged.suffix == '.json' and not staged.name.endswith(path.name)
+            raise KeyboardInterrupt
+    assert path.read_text() == 'old'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['calib.json']
+    atomic.write_text(path, 'new')
+    assert path.read_text() == 'new'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['calib.json']
+
+
+def test_a_writer_that_wrote_nothing_leaves_nothing(tmp_path):
+    with pytest.raises(FileNotFoundError, match='produced no file'):
+        with atomic.atomic_file(tmp_path / 'm.onnx'):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_is_built_under_its_own_name_and_renamed(tmp_path):
+    bag = tmp_path / 'drive'
+    with atomic.atomic_directory(bag) as staged:
+        # Writers that name files after their folder (rosbag2) see the final name.
+        assert staged.name == 'drive' and staged.parent.name.startswith('.drive.partial-')
+        staged.mkdir()
+        (staged / 'drive.mcap').write_bytes(b'bag')
+        assert not bag.exists()
+    assert (bag / 'drive.mcap').read_bytes() == b'bag'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['drive']
+
+
+def test_an_interrupted_folder_leaves_nothing_and_an_existing_one_is_kept(tmp_path):
+    bag = tmp_path / 'drive'
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.atomic_directory(bag) as staged:
+            staged.mkdir()
+            (staged / 'drive.mcap').write_bytes(b'half')
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+    bag.mkdir()
+    (bag / 'old').write_text('x')
+    with pytest.raises(FileExistsError):
+        with atomic.atomic_directory(bag):
+            pass
+    with atomic.atomic_directory(bag, replace=True) as staged:
+        staged.mkdir()
+        (staged / 'new').write_text('y')
+    assert sorted(p.name for p in bag.iterdir()) == ['new']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['drive']
