@@ -529,3 +529,41 @@ def test_read_only_outputs(files, tmp_path):
         assert code == 2 and out == '' and len(lines) == 1, (template, code, out, err)
         assert argument in lines[0] and 'not writable' in lines[0], (template, lines)
     assert list(ro.iterdir()) == []
+
+
+#: A child process in which torch cannot be imported (as in the Jazzy venv, which leaves the
+#: training extra out): sys.modules[name] = None makes `import torch` raise ImportError and
+#: importlib.util.find_spec('torch') return None.
+_NO_TORCH = r"""
+import sys
+sys.modules['torch'] = None
+from fxseg_ros.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize('template, argument', [
+    ('train --out {o}/run --steps 1', '--out'),
+    ('train --evaluate-only --model {o}/model.ckpt', '--model'),
+    ('export --random-init --out {o}/m.onnx', '--random-init'),
+])
+def test_without_torch_training_says_what_to_install(template, argument, files, tmp_path):
+    """No torch: one line naming the argument and `pip install .[train]`, exit 2, no file.
+
+    The checks that need no torch come first (the table above passes in a venv without torch);
+    the folder of `train --out` may have been created by then, empty.
+    """
+    out = tmp_path / 'o'
+    out.mkdir()
+    if 'model.ckpt' in template:
+        (out / 'model.ckpt').write_bytes(b'not read without torch')
+    argv = _argv(template, files, o=out)
+    done = subprocess.run([sys.executable, '-c', _NO_TORCH] + [str(a) for a in argv],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=120, cwd=str(tmp_path))
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and done.stdout == '' and len(lines) == 1, done
+    assert argument in lines[0] and 'needs torch' in lines[0], lines
+    assert 'pip install .[train]' in lines[0], lines
+    assert sorted(p.name for p in out.rglob('*') if p.is_file()) == (
+        ['model.ckpt'] if 'model.ckpt' in template else [])

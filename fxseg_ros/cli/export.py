@@ -77,23 +77,22 @@ def _check(args) -> None:
 
     from fxseg_ros.cli.checks import output_file
 
-    if importlib.util.find_spec('torch') is None:
-        fail('--checkpoint' if args.checkpoint else '--random-init',
-             'exporting needs torch, which is not installed', 'pip install .[train]')
     output_file('--out', args.out, inputs=[args.checkpoint])
     if args.deploy:
         output_file('--deploy', args.deploy, inputs=[args.checkpoint, args.out])
     elif args.float_io or args.deploy_output != 'camera':
         fail('--float-io' if args.float_io else '--deploy-output',
              'applies to the deployment graph only', 'add --deploy FILE')
+    if importlib.util.find_spec('torch') is None:   # last: the arguments above are named first
+        fail('--checkpoint' if args.checkpoint else '--random-init',
+             'exporting needs torch, which is not installed', 'pip install .[train]')
 
 
 def run(args: argparse.Namespace) -> int:
+    _check(args)
     from fxseg_ros.data.atomic import atomic_file
     from fxseg_ros.model import export as exporter
     from fxseg_ros.model.config import FCNConfig
-
-    _check(args)
     from fxseg_ros.cli.checks import checkpoint
     from fxseg_ros.model.fcn_alexnet import build_model
 

@@ -208,9 +208,11 @@ def _check_model_to_evaluate(args) -> str:
     """The model of --evaluate-only: a bare ONNX graph, or a checkpoint (with torch)."""
     from fxseg_ros.cli.checks import existing_file, onnx_model
 
+    if args.eval_count == 0:
+        fail('--eval-count', '0 frames evaluate nothing', 'give at least 1 frame per condition')
     model = args.model
     if model is None:   # the checkpoint of a training run: torch evaluates it
-        from fxseg_ros.model.train import default_model_path
+        from fxseg_ros.model.config import default_model_path
 
         model = str(default_model_path(args.out))
         existing_file('--model', model, 'checkpoint',
@@ -222,17 +224,14 @@ def _check_model_to_evaluate(args) -> str:
         from fxseg_ros.cli.checks import checkpoint
 
         checkpoint('--model', model)
-    if args.eval_count == 0:
-        fail('--eval-count', '0 frames evaluate nothing', 'give at least 1 frame per condition')
     return str(model)
 
 
 def _check_training(args) -> None:
     """Training's inputs and outputs, before any frame is generated."""
     from fxseg_ros.cli.checks import existing_file, labelled_cityscapes, output_dir, output_file
-    from fxseg_ros.model.train import LAST_CHECKPOINT
+    from fxseg_ros.model.config import LAST_CHECKPOINT
 
-    _needs_torch('--out', 'training')
     if args.data:
         labelled_cityscapes('--data', args.data, '--split', args.split)
         from fxseg_ros.cli.checks import cityscapes_split
@@ -249,14 +248,16 @@ def _check_training(args) -> None:
     if args.resume:
         existing_file('--resume', out / LAST_CHECKPOINT, 'checkpoint to resume',
                       'train without --resume first (or give the --out of that run)')
-    if args.init_from:
-        from fxseg_ros.cli.checks import checkpoint
-
-        checkpoint('--init-from', args.init_from)
     for flag in ('--export', '--eval-json', '--cache'):
         path = getattr(args, flag[2:].replace('-', '_'))
         if path:
             output_file(flag, path, inputs=[args.data, args.init_from])
+    # torch last: every argument above is checked (and named) whether torch is installed or not
+    if args.init_from:
+        from fxseg_ros.cli.checks import checkpoint
+
+        checkpoint('--init-from', args.init_from)
+    _needs_torch('--out', 'training')
 
 
 def run(args: argparse.Namespace) -> int:

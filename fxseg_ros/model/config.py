@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Dict
+from pathlib import Path
+from typing import Dict, Union
 
 import numpy as np
 
@@ -139,6 +140,17 @@ class FCNConfig:
         if self.output_stride != 32:
             parts.append('%ds skips' % self.output_stride)
         return ', '.join(parts)
+
+
+#: The checkpoints a training run writes into its --out folder (torch-free here, so that the
+#: command line can check them before torch is imported).
+LAST_CHECKPOINT = 'last.ckpt'
+MODEL_CHECKPOINT = 'model.ckpt'
+
+
+def default_model_path(out_dir: Union[str, Path]) -> Path:
+    """The final checkpoint of the training run in `out_dir`."""
+    return Path(out_dir) / MODEL_CHECKPOINT
 
 
 def scaled_channels(channels: int, width: float) -> int:

@@ -38,23 +38,18 @@ from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import IGNORE_LABEL, NUM_CLASSES
 from fxseg_ros.data.preprocess import (
     MEAN_BGR, NET_INPUT_WH, STD_BGR, preprocess, resize_bilinear)
-from fxseg_ros.model.config import FCNConfig
+from fxseg_ros.model.config import (  # noqa: F401 (the checkpoint names, re-exported)
+    default_model_path, FCNConfig, LAST_CHECKPOINT, MODEL_CHECKPOINT)
 from fxseg_ros.model.fcn_alexnet import (
     build_model, count_parameters, FCNAlexNet, load_checkpoint, save_checkpoint, torch_load)
 
 LOG = logging.getLogger(__name__)
 
-LAST_CHECKPOINT = 'last.ckpt'
-MODEL_CHECKPOINT = 'model.ckpt'
 #: Brightness gain range of the augmentation (applied to the 0..255 frame).
 BRIGHTNESS_RANGE = (0.7, 1.3)
 #: Largest class weight relative to the pixel-weighted mean of 1.
 MAX_CLASS_WEIGHT = 10.0
 CACHE_FORMAT = 1
-
-
-def default_model_path(out_dir: Union[str, Path]) -> Path:
-    return Path(out_dir) / MODEL_CHECKPOINT
 
 
 @dataclasses.dataclass
