@@ -79,3 +79,31 @@ def test_launch_plugin_collects_every_test():
         % (len(ours), len(theirs), missing[:20]))
     collected_files = {NODE_ID.match(i).group(1) for i in with_plugin}
     assert set(launch_files) <= collected_files, (launch_files, output[-3000:])
+
+
+def _module_level_skips(path: Path):
+    """(line, call) of every `pytest.skip(...)` / `pytest.importorskip(...)` outside functions."""
+    import ast
+
+    found = []
+
+    def visit(node):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return  # runs when a test runs, not while the module is imported
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == 'pytest'
+                and node.func.attr in ('skip', 'importorskip')):
+            found.append((node.lineno, 'pytest.' + node.func.attr))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(), str(path)))
+    return found
+
+
+def test_no_test_module_skips_while_it_is_imported():
+    """The cause of an aborted collection, found without launch_testing (static, every file)."""
+    offenders = ['%s:%d %s' % (p.name, line, call) for p in sorted(TEST_DIR.glob('*.py'))
+                 for line, call in _module_level_skips(p)]
+    assert not offenders, ('module-level skips abort the collection under launch_testing; '
+                           'skip inside the tests (a fixture) instead: %s' % offenders)

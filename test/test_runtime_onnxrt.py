@@ -15,7 +15,12 @@ from fxseg_ros.runtime import onnxrt
 from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
 from conftest import camera_frames, reference_labels
 
-ort = pytest.importorskip('onnxruntime')
+
+
+@pytest.fixture(autouse=True, scope='module')
+def ort():
+    """ONNX Runtime (every test here needs it): skipped with the reason where it is missing."""
+    return pytest.importorskip('onnxruntime', reason='onnxruntime is not installed')
 
 
 @pytest.fixture(scope='module')
@@ -71,7 +76,8 @@ def test_runner_casts_for_a_float_io_graph(tiny_net, frames, reference, tmp_path
 
 
 @pytest.mark.parametrize('threads', [1, 2])
-def test_thread_settings_reach_the_session(tiny_net, frames, reference, threads, tmp_path):
+def test_thread_settings_reach_the_session(tiny_net, frames, reference, threads, tmp_path,
+                                          ort):
     with OnnxRuntimeRunner(tiny_net, threads=threads, cache_dir=tmp_path) as runner:
         options = runner.session.get_session_options()
         assert options.intra_op_num_threads == threads
@@ -137,7 +143,7 @@ def test_cache_key_depends_on_model_version_and_providers():
     ([('CUDAExecutionProvider', {'device_id': 0})], 'CUDAExecutionProvider'),
     (['NoSuchExecutionProvider'], 'NoSuchExecutionProvider'),
 ])
-def test_missing_provider_is_a_clear_error(tiny_net, providers, missing):
+def test_missing_provider_is_a_clear_error(tiny_net, providers, missing, ort):
     if any(p in ort.get_available_providers() for p in missing.split(', ')):
         pytest.skip('%s is installed here' % missing)
     runner = OnnxRuntimeRunner(tiny_net, providers=providers)
