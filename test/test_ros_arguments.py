@@ -89,3 +89,62 @@ def test_dropped_override_is_reported(argv, values, problem):
         assert text is None
     else:
         assert text.startswith(problem) or problem in text, text
+
+
+@pytest.mark.parametrize('text, words', [
+    ('/**:\n  ros__parameters: [threads: 1\n', ['not valid YAML', 'line 3, column 1']),
+    ('{[\n', ['not valid YAML', 'line 2, column 1']),
+    ('- a\n- b\n', ['holds a list, not a mapping of node names']),
+    ('just words\n', ['holds a str, not a mapping of node names']),
+])
+def test_params_file_problem_names_the_file_and_the_place(tmp_path, text, words):
+    from fxseg_ros.ros.arguments import params_file_problem
+
+    path = tmp_path / 'p.yaml'
+    path.write_text(text)
+    problem = command_line_problem(['node', '--ros-args', '--params-file', str(path)])
+    assert problem == params_file_problem(str(path))
+    assert problem.startswith('--params-file %s: ' % path) and '\n' not in problem
+    for word in words:
+        assert word in problem, (word, problem)
+
+
+@pytest.mark.parametrize('text', ['', '/**:\n  ros__parameters:\n    threads: 2\n'])
+def test_params_file_problem_accepts_what_rcl_reads(tmp_path, text):
+    from fxseg_ros.ros.arguments import params_file_problem
+
+    path = tmp_path / 'p.yaml'
+    path.write_text(text)
+    assert params_file_problem(str(path)) is None
+
+
+# rcl's messages as rclpy raises them (RCLError text; Kilted wheels, and with the line break
+# another rcl puts before its locations)
+RCL_PARAMS_ERROR = ("Failed to parse ROS arguments: Couldn't parse params file: '--params-file "
+                    "/p/x.yaml'. Error: Sequence should be of same type. Value type 'integer' do "
+                    "not belong at line_num 3, at /project/src/parse.c:835,\n at "
+                    '/project/src/rcl/arguments.c:415')
+
+
+def test_rcl_argument_problem_is_one_line_without_c_locations():
+    from fxseg_ros.ros.arguments import rcl_argument_problem
+
+    line = rcl_argument_problem(RCL_PARAMS_ERROR, 'could not read these arguments')
+    assert line.startswith('--params-file /p/x.yaml: rcl cannot read it (Sequence should be '
+                           "of same type. Value type 'integer' do not belong at line_num 3)")
+    assert '\n' not in line and 'parse.c' not in line and 'arguments.c' not in line
+    other = rcl_argument_problem('Unknown ROS arguments, at /src/rcl/arguments.c:9\n end',
+                                 'could not start with these arguments')
+    assert other == 'ROS 2 could not start with these arguments: Unknown ROS arguments end'
+
+
+def test_argument_parser_error_is_one_line():
+    from fxseg_ros.ros.arguments import ArgumentParser, CommandLineError
+
+    parser = ArgumentParser(prog='tool')
+    parser.add_argument('--rate', type=float)
+    with pytest.raises(CommandLineError) as info:
+        parser.parse_args(['--rate', 'abc'])
+    assert str(info.value) == "argument --rate: invalid float value: 'abc'; see `tool --help`"
+    with pytest.raises(CommandLineError, match='unrecognized arguments: --bogus'):
+        parser.parse_args(['--bogus'])

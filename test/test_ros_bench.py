@@ -80,6 +80,11 @@ BAD_ARGUMENTS = [
     (['--duration', '0'], '--duration'),
     (['--params-file', '/nonexistent/fxseg/params.yaml'], '--params-file'),
     (['--model', '/nonexistent/fxseg/model.onnx'], '--model'),
+    # argparse's own errors: one line too, not its usage block
+    (['--rate', 'abc'], '--rate'),
+    (['--cameras', 'two'], '--cameras'),
+    (['--transport', 'udp'], '--transport'),
+    (['--bogus-flag'], '--bogus-flag'),
 ]
 
 

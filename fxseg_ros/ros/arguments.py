@@ -9,9 +9,14 @@ whose type differs from the same key's in a parameter file is dropped without a 
 with the Kilted wheels: `--params-file config/cpu.yaml -p threads:=abc` leaves threads at the
 file's 0). Checking the arguments here makes both one line naming the argument, with or without
 a parameter file.
+
+The executables' own options (`--list-parameters`, the node benchmark's) go through
+:class:`ArgumentParser`, whose errors are one line instead of argparse's usage block.
 """
 
 
+import argparse
+import re
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import yaml
@@ -21,6 +26,22 @@ from fxseg_ros.ros import params as P
 #: rcl options that take a value (rcl/include/rcl/arguments.h); the rest are flags.
 _VALUE_OPTIONS = frozenset(('-r', '--remap', '-p', '--param', '--params-file', '-e',
                             '--enclave', '--log-level', '--log-config-file', '--log-file-name'))
+
+
+class CommandLineError(ValueError):
+    """A bad command-line argument; the message names it and says what to do."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """
+    argparse.ArgumentParser whose errors raise CommandLineError instead of printing usage.
+
+    The caller prints the message as its one error line (exit status 2); `--help` still prints
+    the usage and the options.
+    """
+
+    def error(self, message: str):
+        raise CommandLineError('%s; see `%s --help`' % (message, self.prog))
 
 
 class RosArguments(NamedTuple):
@@ -112,11 +133,70 @@ def command_line_problem(argv: Sequence[str]) -> Optional[str]:
         if not os.path.isfile(os.path.expanduser(path)):
             return ('--params-file %s: no such file; give an existing parameter file (the '
                     "package's config/cpu.yaml, tx2.yaml or px2.yaml, or your own)" % path)
+        problem = params_file_problem(path)
+        if problem:
+            return problem
     for name, text in parsed.overrides:
         problem = override_problem(name, text)
         if problem:
             return problem
     return None
+
+
+#: The layout rcl reads, for the advice of the parameter-file errors.
+_PARAMS_LAYOUT = '{node name or /**: {ros__parameters: {name: value}}}, as config/cpu.yaml'
+
+
+def params_file_problem(path: str) -> Optional[str]:
+    """
+    One line when a parameter file is no YAML mapping rcl can read, else None.
+
+    rcl's own message for a malformed file ends in its C source locations (", at
+    .../parse.c:829, at .../rcl/arguments.c:415") and may span lines; PyYAML's names the line
+    and column. Finer rules of rcl's reader (rcl_yaml_param_parser) are left to rcl and to
+    :func:`rcl_argument_problem`.
+    """
+    import os
+
+    try:
+        with open(os.path.expanduser(path), 'rb') as stream:
+            doc = yaml.safe_load(stream)
+    except OSError as exc:
+        return '--params-file %s: cannot be read (%s)' % (path, exc.strerror or exc)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, 'problem_mark', None)
+        where = ' at line %d, column %d' % (mark.line + 1, mark.column + 1) if mark else ''
+        what = getattr(exc, 'problem', None) or str(exc).splitlines()[0]
+        return ('--params-file %s: not valid YAML (%s%s); fix the file: %s'
+                % (path, what, where, _PARAMS_LAYOUT))
+    if doc is not None and not isinstance(doc, dict):
+        return ('--params-file %s: holds a %s, not a mapping of node names to their '
+                'parameters; write it as %s' % (path, type(doc).__name__, _PARAMS_LAYOUT))
+    return None
+
+
+#: rcl's C source locations in its error messages: ", at /project/src/parse.c:829".
+_C_LOCATION = re.compile(r',?\s*at\s+\S+\.(?:c|cc|cpp|h|hpp):\d+')
+#: rcl's message for a parameter file it cannot read (rcl/src/rcl/arguments.c).
+_RCL_PARAMS_FILE = re.compile(r"Couldn't parse params file: '--params-file (.+?)'\.?\s*"
+                              r'(?:Error:\s*)?(.*)$')
+
+
+def rcl_argument_problem(message: str, what: str) -> str:
+    """
+    One line from an error rcl raised for the command line (rclpy's RCLError text).
+
+    The C source locations are dropped and the lines joined; a parameter file rcl cannot read
+    is named as `--params-file PATH` first. what: what ROS 2 could not do, e.g. 'could not read
+    these arguments'.
+    """
+    text = ' '.join(_C_LOCATION.sub('', message).split())
+    found = _RCL_PARAMS_FILE.search(text)
+    if found:
+        path, reason = found.group(1), found.group(2).rstrip('. ')
+        return ('--params-file %s: rcl cannot read it (%s); fix the file: %s'
+                % (path, reason or 'no reason given', _PARAMS_LAYOUT))
+    return 'ROS 2 %s: %s' % (what, text)
 
 
 def _applies_to(prefix: str, node_name: str) -> bool:

@@ -26,6 +26,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
+from fxseg_ros.ros.arguments import ArgumentParser, CommandLineError
 from fxseg_ros.ros.environment import override_environ, restore_environ
 from fxseg_ros.ros.transport import (DEFAULT_TRANSPORT, describe_transport, profile_path,
                                      transport_environment, TRANSPORT_VARIABLES, TRANSPORTS)
@@ -374,11 +375,15 @@ def run(args: argparse.Namespace, model: Optional[str] = None,
 def main(argv: Optional[List[str]] = None) -> int:
     """`python -m fxseg_ros.ros.bench_node`: the node benchmark on its own."""
     logging.basicConfig(level=logging.INFO, format='[%(levelname)s] %(name)s: %(message)s')
-    cli = argparse.ArgumentParser(prog='python -m fxseg_ros.ros.bench_node',
-                                  description=__doc__.strip().splitlines()[0])
+    cli = ArgumentParser(prog='python -m fxseg_ros.ros.bench_node',
+                         description=__doc__.strip().splitlines()[0])
     cli.add_argument('--model', help='ONNX model (default: the demo model)')
     add_arguments(cli)
-    options = cli.parse_args(argv)
+    try:
+        options = cli.parse_args(argv)
+    except CommandLineError as exc:
+        print('%s: %s' % (cli.prog, exc), file=sys.stderr)
+        return 2
     try:
         return run(options, options.model, prog=cli.prog)
     except KeyboardInterrupt:
