@@ -12,7 +12,10 @@ as a camera driver started normally does. DDS traffic stays on this run's ROS_DO
 
 
 import array
+import os
+import re
 import signal
+import sys
 import time
 
 import cv2
@@ -493,6 +496,85 @@ def test_signals_stop_the_worker_before_the_context_and_exit_0(demo_model, tmp_p
             process.kill()
 
 
+# A signal at any moment of start-up --------------------------------------------------------------
+#: The console script's own lines (setup.py: fxseg_ros.ros.node:main) after a line that marks
+#: the moment the interpreter is up and has found the package: the delays below count from there
+#: (a signal while `site` runs is Python's, before any line of the package).
+STARTED = 'interpreter up, importing the node'
+SCRIPT = ('import sys; import fxseg_ros.ros; print(%r, file=sys.stderr, flush=True); '
+          'sys.argv[0] = "segmentation_node"; from fxseg_ros.ros.node import main; '
+          'sys.exit(main())' % STARTED)
+#: Seconds after that line: the imports of rclpy, NumPy, OpenCV and ONNX take about a second
+#: here (several on a Jetson TX2), then rclpy starts, the model loads, the node activates.
+STARTUP_DELAYS_S = (0.01, 0.02, 0.03, 0.06, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5)
+#: Log lines after which a signal goes out: the model loads (configure), the node is active.
+STARTUP_EVENTS = ('configuring:', 'segmenting ')
+
+
+def _console_script():
+    path = os.path.join(os.path.dirname(sys.executable), 'segmentation_node')
+    return [path] if os.access(path, os.X_OK) else None
+
+
+def _signal_during_startup(tmp_path, name, signum, delay=None, event=None, entry='marked'):
+    """
+    Start a node and signal it `delay` s after the STARTED line, or at the log line `event`.
+
+    entry: 'marked' (SCRIPT), 'module' (python -m fxseg_ros.ros.node) or 'script' (the
+    installed console script). Returns (exit status, log).
+    """
+    cmd = H.node_command(H.CONFIG, {'camera_topics': ['/fxseg_startsig/%s/image_raw' % name]})
+    ros_args = cmd[cmd.index('--ros-args'):]
+    if entry == 'marked':
+        cmd = [sys.executable, '-c', SCRIPT] + ros_args
+    elif entry == 'script':
+        cmd = _console_script() + ros_args
+    process = H.NodeProcess(cmd, tmp_path / (name + '.log'),
+                            env={'FXSEG_CACHE_DIR': str(tmp_path / 'cache')})
+    try:
+        if event is None:
+            assert process.wait_for_log(STARTED), process.log()[-3000:]
+            time.sleep(delay)
+        else:
+            assert process.wait_for_log(event), (event, process.log()[-3000:])
+        process.signal(signum)
+        return process.wait(30.0), process.log()
+    finally:
+        process.kill()
+
+
+def _assert_quiet_stop(status, log):
+    assert status == 0, log[-3000:]
+    assert 'Traceback' not in log and 'KeyboardInterrupt' not in log, log[-3000:]
+    assert not H.error_lines(log) and not H.fatal_lines(log), log[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('delay', STARTUP_DELAYS_S, ids=['%.2fs' % d for d in STARTUP_DELAYS_S])
+def test_sigint_at_any_moment_of_startup_exits_0_quietly(tmp_path, delay):
+    _assert_quiet_stop(*_signal_during_startup(tmp_path, 'd%03d' % int(delay * 100),
+                                               signal.SIGINT, delay=delay))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('signum, delay, event, entry', [
+    (signal.SIGTERM, 0.05, None, 'marked'),
+    (signal.SIGTERM, 0.5, None, 'marked'),
+    (signal.SIGINT, None, STARTUP_EVENTS[0], 'module'),
+    (signal.SIGTERM, None, STARTUP_EVENTS[0], 'script'),
+    (signal.SIGINT, None, STARTUP_EVENTS[1], 'script'),
+    (signal.SIGTERM, None, STARTUP_EVENTS[1], 'module'),
+], ids=['sigterm-0.05s', 'sigterm-0.5s', 'module-sigint-configuring',
+        'script-sigterm-configuring', 'script-sigint-active', 'module-sigterm-active'])
+def test_sigterm_and_each_entry_point_during_startup(tmp_path, signum, delay, event, entry):
+    if entry == 'script' and _console_script() is None:
+        pytest.skip('no segmentation_node console script beside %s (pip install -e .)'
+                    % sys.executable)
+    name = 'e%d%s%s' % (signum, entry, (event or str(delay)).strip(':. ').replace('.', ''))
+    _assert_quiet_stop(*_signal_during_startup(tmp_path, name, signum, delay=delay,
+                                               event=event, entry=entry))
+
+
 # Start-up failures ---------------------------------------------------------------------------
 # (overrides, -p texts as written, the parameter or argument the one FATAL line must name); all
 # with config/cpu.yaml, whose keys rcl would let a mistyped -p lose silently
@@ -514,6 +596,17 @@ BAD_STARTS = [
 ]
 
 
+#: Parameter files rcl cannot read: YAML errors (PyYAML sees them too) and files that are YAML
+#: but not rcl's layout (rcl's own message, without its C source locations).
+MALFORMED_PARAMS_FILES = {
+    'unclosed_list': '/**:\n  ros__parameters: [threads: 1\n',
+    'unclosed_mapping': '{[\n',
+    'top_level_list': '- a\n- b\n',
+    'list_of_names': '/**:\n  - threads\n',
+    'mixed_list': '/**:\n  ros__parameters:\n    camera_topics: [a, 1]\n',
+}
+
+
 @pytest.mark.slow
 def test_bad_parameters_stop_startup_with_one_line(tmp_path):
     processes = []  # all at once: they fail in parallel
@@ -523,13 +616,20 @@ def test_bad_parameters_stop_startup_with_one_line(tmp_path):
         else:
             cmd = H.node_command(H.CONFIG, params, raw_params=raw)
         processes.append((H.NodeProcess(cmd, tmp_path / ('%d.log' % i)), words))
-    malformed = tmp_path / 'malformed.yaml'
-    malformed.write_text('/**:\n  ros__parameters: [threads: 1\n')
-    processes.append((H.NodeProcess(H.node_command(malformed), tmp_path / 'malformed.log'),
-                      str(malformed)))
+    for name, text in MALFORMED_PARAMS_FILES.items():
+        path = tmp_path / (name + '.yaml')
+        path.write_text(text)
+        processes.append((H.NodeProcess(H.node_command(path), tmp_path / (name + '.log')),
+                          '--params-file %s: ' % path))
+    # the node's own options (before --ros-args)
+    processes.append((H.NodeProcess(H.node_command(H.CONFIG)[:3] + ['--bogus-flag'],
+                                    tmp_path / 'bogus.log'), 'unrecognized arguments: --bogus-flag'))
     for process, words in processes:
         assert process.wait() == 2, (words, process.log())
-        H.assert_one_fatal_line(process.log(), 'cannot start', words)
+        line = H.assert_one_fatal_line(process.log(), 'cannot start', words)
+        # one line in all: no usage block, no second line, no C source locations of rcl
+        assert len(process.log().strip().splitlines()) == 1, process.log()
+        assert not re.search(r'\.c(pp)?:\d+', line), line
 
 
 def test_model_that_does_not_load_stops_startup(tmp_path, tiny_net):

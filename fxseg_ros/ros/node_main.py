@@ -1,14 +1,16 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-`segmentation_node`: the entry point (`ros2 run fxseg_ros segmentation_node`).
+`segmentation_node`'s run, started by the entry point fxseg_ros.ros.node.
 
 Checks the command line (parameter files exist, `-p` values have the parameters' types), starts
 rclpy with the signals left to this module, creates the managed node (fxseg_ros.ros.node_core),
 takes it to active (`autostart`), or through configure only (`build_only`), and spins until
 SIGINT / SIGTERM or a lifecycle shutdown.
 
-Signals: the first SIGINT or SIGTERM ends the spin loop; the node then deactivates (the worker
+Signals: until rclpy starts, a signal ends the process at once with status 0
+(fxseg_ros.ros.node, which installs that handling before this module is imported). From then
+on the first SIGINT or SIGTERM ends the spin loop; the node then deactivates (the worker
 finishes its batch and stops) and cleans up before the rclpy context is shut down, and the
 process exits 0 without a traceback. Later SIGINTs and SIGTERMs are ignored (SIGKILL is not):
 under `ros2 launch` a Ctrl-C reaches the node twice (from the terminal to the process group, and
@@ -20,7 +22,6 @@ node cannot start (one FATAL line naming the argument or parameter).
 """
 
 
-import argparse
 import logging
 import os
 import signal
@@ -33,11 +34,10 @@ from rclpy.utilities import remove_ros_args
 
 from fxseg_ros.ros import compat
 from fxseg_ros.ros import params as P
-from fxseg_ros.ros.arguments import command_line_problem, dropped_override_problem
+from fxseg_ros.ros.arguments import (ArgumentParser, command_line_problem, CommandLineError,
+                                     dropped_override_problem, rcl_argument_problem)
 from fxseg_ros.ros.camera_io import StartupError
 from fxseg_ros.ros.node_core import NODE_NAME, SegmentationNode, descriptor
-
-__all__ = ['NODE_NAME', 'SegmentationNode', 'StartupError', 'descriptor', 'main']
 
 #: How often the spin loop looks at the stop request (a signal handler runs between calls).
 _SPIN_PERIOD_S = 0.1
@@ -78,8 +78,9 @@ def parameter_table_markdown() -> str:
     return '\n'.join(lines)
 
 
-def _parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+def _parse_args(argv: Sequence[str]):
+    """The node's own options (CommandLineError, one line, for a bad one)."""
+    parser = ArgumentParser(
         prog=NODE_NAME, description='Semantic segmentation of camera topics. Parameters are '
         'ROS parameters: --ros-args -p name:=value or --params-file config/cpu.yaml.')
     parser.add_argument('--list-parameters', action='store_true',
@@ -125,6 +126,8 @@ def _start(node: SegmentationNode, stop: StopRequest) -> Optional[int]:
         node.trigger_configure()
     finally:
         stop.interrupt_work = False
+    if stop.requested:
+        return 0  # interrupted (a configure that failed because of it logged no FATAL line)
     if node.lifecycle_state != 'inactive':
         return 2  # the node logged the FATAL line
     if cfg['build_only']:
@@ -170,9 +173,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if problem:
         return _fatal(problem)
     try:
-        options = _parse_args(remove_ros_args(args)[1:])
+        node_args = remove_ros_args(args)[1:]
     except Exception as exc:  # rcl's own argument errors (RCLError): one line
-        return _fatal('ROS 2 could not read these arguments: %s' % exc)
+        return _fatal(rcl_argument_problem(str(exc), 'could not read these arguments'))
+    try:
+        options = _parse_args(node_args)
+    except CommandLineError as exc:
+        return _fatal(str(exc))
     if options.list_parameters:
         print(parameter_table_markdown())
         return 0
@@ -182,13 +189,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         compat.init_without_signal_handlers(args)
     except Exception as exc:  # rcl's own argument errors (RCLError): one line
-        return _fatal('ROS 2 could not start with these arguments: %s' % exc)
+        return _fatal(rcl_argument_problem(str(exc), 'could not start with these arguments'))
     stop.install()  # again: where rclpy installed handlers of its own, ours replace them
     node = None
     status = 0
     try:
         try:
             node = SegmentationNode()
+            node.stop_signal = lambda: stop.signal_name
             problem = dropped_override_problem(args, node.cfg, node.get_name())
             if problem:
                 raise StartupError(problem)
