@@ -213,6 +213,7 @@ def test_diagnostics_report_every_stage(node, reference, scenes):
     assert values['_level'] in ('0', '1', '2') and values['_message']
     runner = status_dict(array_msg, 'segmentation_node: inference')
     assert runner['backend'] == 'onnxruntime' and runner['_level'] == '0'
+    assert runner['precision'] == 'fp32'  # the demo model: float32 weights, no Q/DQ nodes
     assert runner['state'] == 'active' and int(runner['batches']) >= 3
 
 
@@ -623,7 +624,8 @@ def test_bad_parameters_stop_startup_with_one_line(tmp_path):
                           '--params-file %s: ' % path))
     # the node's own options (before --ros-args)
     processes.append((H.NodeProcess(H.node_command(H.CONFIG)[:3] + ['--bogus-flag'],
-                                    tmp_path / 'bogus.log'), 'unrecognized arguments: --bogus-flag'))
+                                    tmp_path / 'bogus.log'),
+                      'unrecognized arguments: --bogus-flag'))
     for process, words in processes:
         assert process.wait() == 2, (words, process.log())
         line = H.assert_one_fatal_line(process.log(), 'cannot start', words)
@@ -657,3 +659,81 @@ def test_model_that_does_not_load_stops_startup(tmp_path, tiny_net):
     for process, words in processes:
         assert process.wait() == 2, process.log()
         H.assert_one_fatal_line(process.log(), 'cannot start', *words)
+
+
+# The precision parameter against the model ----------------------------------------------------
+def _qdq_net(tiny_net, path):
+    """tiny_net with a QuantizeLinear / DequantizeLinear pair on its input: an INT8 graph."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(tiny_net))
+    graph = model.graph
+    for node in graph.node:
+        node.input[:] = ['input_dq' if name == 'input' else name for name in node.input]
+    graph.initializer.extend([numpy_helper.from_array(np.float32(0.05), 'input_scale'),
+                              numpy_helper.from_array(np.int8(0), 'input_zero')])
+    nodes = [
+        helper.make_node('QuantizeLinear', ['input', 'input_scale', 'input_zero'], ['input_q']),
+        helper.make_node('DequantizeLinear', ['input_q', 'input_scale', 'input_zero'],
+                         ['input_dq'])] + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def _engine_built_at(path, precision):
+    """An engine file with the metadata file the builder writes (the fields the loader reads)."""
+    import json
+
+    path.write_bytes(b'engine')
+    (path.parent / (path.name + '.json')).write_text(json.dumps({
+        'schema': 1, 'tensorrt_version': '8.2.1.8', 'precision': precision,
+        'gpu': {'name': 'NVIDIA Tegra X2', 'compute_capability': [6, 2]},
+        'inputs': [], 'outputs': []}))
+    return path
+
+
+@pytest.mark.slow
+def test_precision_must_be_what_the_model_is(tmp_path, tiny_net):
+    import onnx
+
+    from fxseg_ros.quant.fp16 import convert_to_fp16, save_model
+
+    qdq = _qdq_net(tiny_net, tmp_path / 'qdq.onnx')
+    fp16 = save_model(convert_to_fp16(onnx.load(str(tiny_net))), tmp_path / 'fp16.onnx')
+    engine = _engine_built_at(tmp_path / 'net.engine', 'fp16')
+    cases = [  # (overrides, what the one FATAL line must say besides the parameter)
+        ({'model': str(qdq), 'precision': 'fp32'}, [str(qdq), 'is INT8', "precision to int8"]),
+        ({'model': str(tiny_net), 'precision': 'int8'}, ['is FP32', 'precision to fp32']),
+        ({'model': str(fp16), 'precision': 'int8'}, ['is FP16', 'precision to fp16']),
+        # TensorRT builds an FP32 graph at any precision, a Q/DQ graph at INT8 only
+        ({'model': str(qdq), 'precision': 'fp16', 'backend': 'tensorrt'}, ['is INT8']),
+        # a loaded engine is what it was built at
+        ({'model': str(tiny_net), 'precision': 'int8', 'engine': str(engine), 'backend': 'auto'},
+         [str(engine), 'was built at fp16']),
+    ]
+    processes = [(H.NodeProcess(H.node_command(H.CONFIG, dict(params, build_only=True)),
+                                tmp_path / ('%d.log' % i)), words)
+                 for i, (params, words) in enumerate(cases)]
+    for process, words in processes:
+        assert process.wait(60.0) == 2, process.log()[-3000:]
+        H.assert_one_fatal_line(process.log(), "cannot start: parameter 'precision': ", *words)
+
+
+@pytest.mark.slow
+def test_precision_follows_the_model_by_default(tmp_path, tiny_net):
+    """Without a parameter file (the declared defaults) and with config/cpu.yaml."""
+    qdq = _qdq_net(tiny_net, tmp_path / 'qdq.onnx')
+    cases = [(None, tiny_net, 'fp32'), (None, qdq, 'int8'), (H.CONFIG, qdq, 'int8'),
+             (H.CONFIG, tiny_net, 'fp32')]
+    processes = [(H.NodeProcess(H.node_command(params_file, {'model': str(model),
+                                                             'build_only': True}),
+                                tmp_path / ('%d.log' % i),
+                                env={'FXSEG_CACHE_DIR': str(tmp_path / 'cache')}), model, wanted)
+                 for i, (params_file, model, wanted) in enumerate(cases)]
+    for process, model, wanted in processes:
+        assert process.wait(60.0) == 0, process.log()[-3000:]
+        assert 'onnxruntime with %s at %s' % (model, wanted) in process.log(), process.log()

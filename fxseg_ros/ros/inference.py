@@ -92,10 +92,65 @@ def check_classes(model: str, labels, labels_file: str) -> None:
         raise StartupError("parameter 'labels_file': %s" % problem)
 
 
+def model_precision(cfg: Dict[str, object], model: str, tensorrt: bool) -> str:
+    """
+    The precision the node runs `model` at: `precision` checked against the graph, or its own.
+
+    The graph's precision as `fxseg eval --precision` sees it (fxseg_ros.runtime.precision);
+    `precision` '' takes it. ONNX Runtime runs the file as it is, so a value must be what the
+    graph is; TensorRT builds an FP32 graph at any precision, a Q/DQ or FP16 graph only at its
+    own. StartupError naming the parameter when they disagree.
+    """
+    from fxseg_ros.runtime.precision import (default_precision, graph_precision, LABELS_OF,
+                                             onnx_weight_summary)
+
+    label = cfg['precision']
+    try:
+        graph, evidence = graph_precision(onnx_weight_summary(model))
+    except Exception as exc:  # onnx raises its own types for unreadable files
+        raise StartupError('cannot load the model %s: %s' % (model, exc)) from None
+    if not label:
+        return default_precision(graph, tensorrt)
+    if label in LABELS_OF[graph] or (tensorrt and graph == 'fp32'):
+        return label
+    fits = [p for p in LABELS_OF[graph] if p in P.BY_NAME['precision'].choices]
+    if tensorrt:
+        other = '; TensorRT builds a Q/DQ or FP16 model at its own precision only'
+    elif label == 'fp32':
+        other = ', or give the FP32 model'
+    else:
+        other = ', or give an %s model (fxseg quantize %s)' % (label.upper(), label)
+    raise StartupError("parameter 'precision': %s, but the model %s is %s (%s); set precision "
+                       "to %s or '' (what the model is)%s"
+                       % (label, model, graph.upper(), evidence, ' or '.join(fits), other))
+
+
+def engine_precision_check(cfg: Dict[str, object], engine: str, precision: str) -> str:
+    """
+    The precision of an existing engine: what its metadata says it was built at.
+
+    StartupError naming `precision` when a value was given and the engine differs; with '' the
+    engine's own precision is taken. Unknown (no metadata): `precision` as resolved.
+    """
+    from fxseg_ros.runtime.precision import engine_precision
+
+    built = engine_precision(engine)
+    if built is None or built == precision:
+        return precision
+    if not cfg['precision']:
+        return built
+    raise StartupError("parameter 'precision': %s, but the engine %s was built at %s (its "
+                       "metadata); set precision to %s or to '' (what the engine is), or build "
+                       'an engine at %s (fxseg build --precision %s, or another engine name)'
+                       % (precision, engine, built, built, precision, precision))
+
+
 def open_runner(cfg: Dict[str, object], labels, camera_count: int):
     """
-    Create and activate the runner and its pipeline; return (runner, pipeline, description).
+    Create and activate the runner and its pipeline.
 
+    Returns (runner, pipeline, description, precision): precision is what the model or engine
+    runs at (`precision` checked against it, or resolved from it when '').
     Loads the engine, or builds it (minutes on a Jetson; the runtime logs its progress).
     Raises StartupError naming the parameter or the runtime's advice.
     """
@@ -105,12 +160,18 @@ def open_runner(cfg: Dict[str, object], labels, camera_count: int):
     model = model_path(cfg)
     camera_hw = (cfg['camera_height'], cfg['camera_width'])
     tensorrt = uses_tensorrt(cfg)
-    paths = P.engine_paths(dict(cfg, backend='tensorrt' if tensorrt else cfg['backend']), model)
-    description = paths.engine if tensorrt else model
-    if tensorrt:
-        check_engine_files(cfg, paths, tensorrt_available())
+    precision = cfg['precision'] or 'fp16'  # an engine without its model: taken from the engine
     if os.path.isfile(model):
         check_classes(model, labels, cfg['labels_file'])
+        precision = model_precision(cfg, model, tensorrt)
+    cfg = dict(cfg, precision=precision)
+    paths = P.engine_paths(dict(cfg, backend='tensorrt' if tensorrt else cfg['backend']), model)
+    description = paths.engine if tensorrt else model
+    if tensorrt and os.path.isfile(paths.engine):
+        precision = engine_precision_check(cfg, paths.engine, precision)
+        cfg['precision'] = precision
+    if tensorrt:
+        check_engine_files(cfg, paths, tensorrt_available())
     runner = None
     try:
         if tensorrt:
@@ -138,7 +199,7 @@ def open_runner(cfg: Dict[str, object], labels, camera_count: int):
     except BaseException:  # interrupted (a signal during an engine build) or a bug
         close_runner(runner)
         raise
-    return runner, pipeline, description
+    return runner, pipeline, description, precision
 
 
 def warm_up(pipeline, cfg: Dict[str, object], camera_count: int) -> None:

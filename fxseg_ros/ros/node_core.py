@@ -60,7 +60,7 @@ def descriptor(spec: P.ParamSpec) -> ParameterDescriptor:
                             description=spec.description, read_only=spec.read_only)
     constraints = spec.constraints
     if spec.choices:
-        constraints = 'one of: ' + ', '.join(spec.choices)
+        constraints = 'one of: ' + P.choices_text(spec.choices)
     d.additional_constraints = constraints
     if spec.range is not None and spec.type == P.INTEGER:
         d.integer_range = [IntegerRange(from_value=int(spec.range[0]),
@@ -192,9 +192,9 @@ class SegmentationNode(compat.ManagedNode):
                                 '\n%s' % traceback.format_exc(), self._cleanup_steps())
         self.lifecycle_state = 'inactive'
         self.failure = None
-        self.get_logger().info('model loaded and warmed up in %.1f s: %s with %s'
+        self.get_logger().info('model loaded and warmed up in %.1f s: %s with %s at %s'
                                % (time.perf_counter() - started, self.runner.backend,
-                                  self.description))
+                                  self.description, self.cfg['precision']))
         return SUCCESS
 
     def _configure(self) -> None:
@@ -212,8 +212,9 @@ class SegmentationNode(compat.ManagedNode):
             cfg['model'] or 'the demo model', cfg['backend'],
             '; an engine that must be built takes minutes on a Jetson'
             if cfg['backend'] == 'tensorrt' or cfg['engine'] else ''))
-        self.runner, self.pipeline, self.description = open_runner(
+        self.runner, self.pipeline, self.description, precision = open_runner(
             cfg, self.labels, len(cfg['camera_topics']))
+        self.cfg['precision'] = precision  # checked against the model; '' resolved
         self.batch_stats = BatchStats(cfg['stats_window'])
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._diag_timer = self.create_timer(cfg['diagnostics_period_s'],

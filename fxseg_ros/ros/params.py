@@ -57,9 +57,13 @@ PARAMETERS: Tuple[ParamSpec, ...] = (
     ParamSpec('backend', STRING, 'auto',
               'Inference backend. auto: TensorRT when `engine` is set, ONNX Runtime otherwise.',
               choices=BACKENDS),
-    ParamSpec('precision', STRING, 'fp16',
-              'Precision of an engine built here (TensorRT); ONNX Runtime runs the model file as '
-              'it is (an INT8 Q/DQ model is INT8).', choices=PRECISIONS),
+    ParamSpec('precision', STRING, '',
+              "What the model runs at, checked against it at start-up: '' (default) follows the "
+              'model (a Q/DQ graph is int8, float16 weights or rounding fp16, else fp32; '
+              'TensorRT builds an FP32 graph at fp16 below TensorRT 11). ONNX Runtime runs the '
+              'model file as it is, so a value must be what the file is; TensorRT builds an '
+              'FP32 model at the value given, and a loaded engine must have been built at it.',
+              choices=('',) + PRECISIONS),
     ParamSpec('providers', STRING_ARRAY, [],
               'ONNX Runtime execution providers in order of preference, e.g. '
               '[CUDAExecutionProvider, CPUExecutionProvider]; empty: CPUExecutionProvider.',
@@ -202,13 +206,19 @@ def check_type(spec: ParamSpec, value: Any) -> None:
         raise ParameterError(spec.name, 'expected %s, got %r' % (spec.type.lower(), value))
 
 
+def choices_text(choices: Sequence[str]) -> str:
+    """The allowed values in words: ('', 'fp32') -> "'', fp32"."""
+    return ', '.join(c or "''" for c in choices)
+
+
 def check_value(spec: ParamSpec, value: Any) -> Any:
     """Check one value's type, choice and range; return it normalised (ParameterError)."""
     if value is None and spec.type == STRING_ARRAY:
         value = []  # an empty YAML list arrives without a type
     check_type(spec, value)
     if spec.choices and value not in spec.choices:
-        raise ParameterError(spec.name, '%r is not one of %s' % (value, ', '.join(spec.choices)))
+        raise ParameterError(spec.name, '%r is not one of %s'
+                             % (value, choices_text(spec.choices)))
     if spec.range is not None and not spec.range[0] <= value <= spec.range[1]:
         raise ParameterError(spec.name, '%r is outside [%s, %s]'
                              % (value, spec.range[0], spec.range[1]))
@@ -293,7 +303,7 @@ def spec_rows() -> List[Tuple[str, str, str, str, str]]:
     for p in PARAMETERS:
         rule = p.constraints
         if p.choices:
-            rule = ', '.join(p.choices)
+            rule = choices_text(p.choices)
         elif p.range is not None:
             rule = '%s .. %s' % p.range
         rows.append((p.name, p.type.lower(), repr(p.default), rule,
@@ -336,7 +346,7 @@ def engine_paths(cfg: Dict[str, Any], model_path: str, environ=None) -> EnginePa
     The engine, calibration and timing cache files of a validated configuration.
 
     With backend tensorrt and no `engine`, the engine is <engine_dir>/<model stem>.<precision>
-    .engine, the name `fxseg build` suggests too.
+    .engine, the name `fxseg build` suggests too (cfg['precision'] resolved: not '').
     """
     engine_dir = os.path.abspath(os.path.expanduser(
         cfg['engine_dir'] or default_engine_dir(environ)))
