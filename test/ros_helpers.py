@@ -206,3 +206,20 @@ def handshake_all(probe, cameras: Iterable[int], timeout: float = START_S) -> bo
 
 def stamp_ns(msg) -> int:
     return stamp_to_ns(msg.header.stamp)
+
+
+def installed_fastdds():
+    """
+    (major, minor) of the Fast DDS wheel installed here, from its package metadata; else None.
+
+    Kilted's wheels ship it as ros-fastdds, Jazzy's as ros-fastrtps.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in ('ros-fastdds', 'ros-fastrtps'):
+        try:
+            text = version(name)
+        except PackageNotFoundError:
+            continue
+        return tuple(int(part) for part in text.split('.')[:2])
+    return None

@@ -54,6 +54,26 @@ def ros_node():
     rclpy.try_shutdown(context=context)
 
 
+def test_fastdds_version_is_the_library_this_process_runs(ros_node):
+    import os
+
+    expected = H.installed_fastdds()
+    if expected is None:
+        pytest.skip('no Fast DDS wheel (ros-fastdds, ros-fastrtps) to compare with here')
+    if os.environ.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp') != 'rmw_fastrtps_cpp':
+        pytest.skip('RMW_IMPLEMENTATION=%s: Fast DDS is not loaded'
+                    % os.environ['RMW_IMPLEMENTATION'])
+    assert compat.fastdds_version() == expected
+    assert compat.summary()['fastdds'] == expected
+
+
+def test_fastdds_version_is_none_without_fast_dds(tmp_path):
+    maps = tmp_path / 'maps'
+    maps.write_text('7f00-7f01 r-xp 00000000 08:01 42 /usr/lib/librmw_cyclonedds_cpp.so\n')
+    assert compat.fastdds_version(str(maps)) is None
+    assert compat.fastdds_version(str(tmp_path / 'missing')) is None
+
+
 @pytest.mark.parametrize('topic', ['image_raw', 'cam/image_raw', '/abs/image_raw',
                                    '~/image_raw'])
 def test_foxy_topic_expansion_matches_resolve_topic_name(ros_node, topic):

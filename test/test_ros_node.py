@@ -217,6 +217,21 @@ def test_diagnostics_report_every_stage(node, reference, scenes):
     assert runner['state'] == 'active' and int(runner['batches']) >= 3
 
 
+def test_speed_hint_quotes_the_figures_of_the_running_fast_dds(node):
+    from fxseg_ros.ros import transport as T
+
+    version = H.installed_fastdds()
+    if version is None:
+        pytest.skip('no Fast DDS wheel (ros-fastdds, ros-fastrtps) to compare with here')
+    hint = next(line for line in node.log().splitlines() if 'big frames:' in line)
+    table = T.TRANSPORT_MEDIANS_BY_FASTDDS.get(version)
+    if table is None:  # not measured with this Fast DDS: no figures, the benchmark command
+        assert T.BENCH_COMMAND in hint and ' ms' not in hint, hint
+    else:
+        assert '~%.0f ms instead of ~%.0f ms (Fast DDS %d.%d)' % (
+            (table[('shm', 'default')], table[('default', 'default')]) + version) in hint, hint
+
+
 def test_labels_are_latched_and_a_parameter(node):
     assert node.probe.wait_until(lambda: len(node.probe.labels) == 2, H.WAIT_S)
     table = yaml.safe_load(node.probe.labels[TOPICS[0]])

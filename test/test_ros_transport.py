@@ -63,7 +63,7 @@ def test_current_transport_and_its_description(environ, mode, words):
     ({'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'}, False),
 ])
 def test_transport_warning_when_localhost_defeats_large_data(env, warns):
-    message = T.transport_warning(env)
+    message = T.transport_warning(env, (3, 2))
     assert (message is not None) == warns
     if warns:
         # names the value this process has, options included
@@ -71,9 +71,13 @@ def test_transport_warning_when_localhost_defeats_large_data(env, warns):
             in message
         assert 'ROS_DOMAIN_ID' in message
         # the figures are the measured ones of the table, not typed into the message
-        assert '~%.0f ms instead of ~%.0f ms' % (
+        assert '~%.0f ms instead of ~%.0f ms per 1280x720 frame (Fast DDS 3.2)' % (
             T.LOCALHOST_LARGE_DATA_MEDIAN_MS,
             T.TRANSPORT_MEDIAN_MS[('large_data', 'large_data')]) in message
+        # measured on Kilted only: another Fast DDS gets no figures, the benchmark instead
+        for other in ((2, 14), (2, 6), None):
+            elsewhere = T.transport_warning(env, other)
+            assert ' ms' not in elsewhere and T.BENCH_COMMAND in elsewhere, elsewhere
 
 
 @pytest.mark.parametrize('publishers, matched, environ, words', [
@@ -111,13 +115,22 @@ def test_profile_has_shared_memory_that_holds_a_frame_and_udp():
     assert participant.findtext('.//dds:useBuiltinTransports', namespaces=NS) == 'false'
 
 
-def test_speed_hint_only_on_the_default_transports():
-    hint = T.speed_hint({})
+@pytest.mark.parametrize('fastdds, table', [
+    ((3, 2), T.TRANSPORT_MEDIAN_MS), ((2, 14), T.TRANSPORT_MEDIAN_MS_JAZZY)])
+def test_speed_hint_quotes_the_medians_of_the_running_fast_dds(fastdds, table):
+    hint = T.speed_hint({}, fastdds)
     assert T.PROFILE_FILE in hint and 'transport:=shm' in hint
-    assert '~%.0f ms instead of ~%.0f ms' % (T.TRANSPORT_MEDIAN_MS[('shm', 'default')],
-                                            T.TRANSPORT_MEDIAN_MS[('default', 'default')]) in hint
-    assert T.speed_hint({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}) is None
-    assert T.speed_hint(T.transport_environment('shm', '/c/' + T.PROFILE_FILE)) is None
+    assert '~%.0f ms instead of ~%.0f ms (Fast DDS %d.%d)' % (
+        (table[('shm', 'default')], table[('default', 'default')]) + fastdds) in hint
+    assert T.speed_hint({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}, fastdds) is None
+    assert T.speed_hint(T.transport_environment('shm', '/c/' + T.PROFILE_FILE), fastdds) is None
+
+
+@pytest.mark.parametrize('fastdds', [(2, 6), (3, 3), None])
+def test_speed_hint_without_figures_where_none_were_measured(fastdds):
+    hint = T.speed_hint({}, fastdds)
+    assert T.PROFILE_FILE in hint and T.BENCH_COMMAND in hint
+    assert ' ms' not in hint, hint
 
 
 def test_large_data_sockets_size_makes_a_segment_that_holds_a_frame():

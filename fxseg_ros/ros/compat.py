@@ -16,7 +16,8 @@ branch (`test/test_ros_compat.py`).
 
 import enum
 import logging
-from typing import Dict, Sequence
+import re
+from typing import Dict, Optional, Sequence, Tuple
 
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
@@ -301,10 +302,38 @@ class _SelfManagedNode(Node):
 ManagedNode = _LifecycleNode if HAS_LIFECYCLE else _SelfManagedNode
 
 
+# Middleware ------------------------------------------------------------------------------------
+# The Fast DDS under rmw_fastrtps, which sets what big frames cost (fxseg_ros.ros.transport):
+# Kilted ships Fast DDS 3.2 as the package and library `fastdds` (docs.ros.org/en/kilted/p/fastdds
+# package.xml: <name>fastdds</name>, <replace>fastrtps</replace>; libfastdds.so.3.2 in the
+# Kilted wheels), Jazzy and Humble ship Fast DDS 2.14 / 2.6 as `fastrtps` (libfastrtps.so.2.14
+# in the Jazzy wheels). Read from the libraries this process has loaded, so it is the one that
+# runs, whatever installed it (apt, wheels, a colcon workspace).
+_FASTDDS_LIBRARY = re.compile(r'/lib(?:fastdds|fastrtps)\.so\.(\d+)\.(\d+)')
+
+
+def fastdds_version(maps_path: str = '/proc/self/maps') -> Optional[Tuple[int, int]]:
+    """
+    (major, minor) of the Fast DDS library loaded in this process, e.g. (3, 2) on Kilted.
+
+    None where none is loaded (another RMW, or before rclpy.init) or the process's mappings
+    cannot be read (not Linux).
+    """
+    try:
+        with open(maps_path) as maps:
+            for line in maps:
+                found = _FASTDDS_LIBRARY.search(line)
+                if found:
+                    return int(found.group(1)), int(found.group(2))
+    except OSError:
+        return None
+    return None
+
+
 def summary() -> Dict[str, object]:
     """Which branch of each difference this process takes (logged at debug level)."""
     return {'event_module': EVENT_MODULE, 'matched_event': HAS_MATCHED_EVENT,
             'message_lost_event': HAS_MESSAGE_LOST_EVENT,
             'typed_declaration': TYPED_DECLARATION,
             'signal_handler_options': HAS_SIGNAL_HANDLER_OPTIONS,
-            'lifecycle': HAS_LIFECYCLE}
+            'lifecycle': HAS_LIFECYCLE, 'fastdds': fastdds_version()}

@@ -239,10 +239,11 @@ class SegmentationNode(compat.ManagedNode):
             ', '.join(c.topic for c in self.io.cameras),
             ', '.join(c.mask_pub.topic_name for c in self.io.cameras), self.runner.backend,
             self.description, self.cfg['max_batch'] or 'all cameras', describe_transport()))
-        warning = transport_warning()
+        fastdds = compat.fastdds_version()
+        warning = transport_warning(fastdds_version=fastdds)
         if warning:
             self.get_logger().warning(warning)
-        hint = speed_hint()
+        hint = speed_hint(fastdds_version=fastdds)
         if hint:
             self.get_logger().info(hint)
         return SUCCESS

@@ -88,6 +88,20 @@ TRANSPORT_MEDIAN_MS_JAZZY = {
 #: LARGE_DATA on both sides with ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (Kilted):
 #: rmw_fastrtps replaces the builtin transports by UDP on the loopback.
 LOCALHOST_LARGE_DATA_MEDIAN_MS = 40.0
+#: The tables above by the Fast DDS version (major, minor) they were measured with; messages
+#: quote figures only for the Fast DDS that runs (fxseg_ros.ros.compat.fastdds_version).
+TRANSPORT_MEDIANS_BY_FASTDDS = {(3, 2): TRANSPORT_MEDIAN_MS, (2, 14): TRANSPORT_MEDIAN_MS_JAZZY}
+#: The Fast DDS the localhost figure was measured with.
+LOCALHOST_MEASURED_FASTDDS = (3, 2)
+#: How to measure the figures on another Fast DDS.
+BENCH_COMMAND = 'python -m fxseg_ros.ros.transport_bench --frames 100 --rate 10'
+
+
+def transport_medians(fastdds_version) -> Optional[Dict]:
+    """The medians measured with this Fast DDS (major, minor), None where none were."""
+    if not fastdds_version:
+        return None
+    return TRANSPORT_MEDIANS_BY_FASTDDS.get(tuple(fastdds_version[:2]))
 
 
 def profile_path() -> str:
@@ -155,36 +169,59 @@ def _localhost(env: Mapping[str, str]) -> bool:
             or env.get('ROS_LOCALHOST_ONLY', '') == '1')
 
 
-def transport_warning(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+def _fastdds_name(version) -> str:
+    return 'Fast DDS %d.%d' % tuple(version[:2])
+
+
+def transport_warning(environ: Optional[Mapping[str, str]] = None,
+                      fastdds_version=None) -> Optional[str]:
     """
     A warning when the environment defeats Fast DDS's LARGE_DATA transports, else None.
 
     With ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (or ROS_LOCALHOST_ONLY=1) rmw_fastrtps replaces
     the builtin transports by UDP on the loopback, so FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA (bare
     or with options, e.g. LARGE_DATA_TRANSPORTS) has no effect (see
-    LOCALHOST_LARGE_DATA_MEDIAN_MS).
+    LOCALHOST_LARGE_DATA_MEDIAN_MS). fastdds_version: (major, minor) of the running Fast DDS;
+    the figures are quoted only for the one they were measured with.
     """
     env = os.environ if environ is None else environ
     if current_transport(env) != 'large_data' or not _localhost(env):
         return None
+    if fastdds_version and tuple(fastdds_version[:2]) == LOCALHOST_MEASURED_FASTDDS:
+        cost = ('expect ~%.0f ms instead of ~%.0f ms per 1280x720 frame (%s)'
+                % (LOCALHOST_LARGE_DATA_MEDIAN_MS,
+                   transport_medians(fastdds_version)[('large_data', 'large_data')],
+                   _fastdds_name(fastdds_version)))
+    else:
+        cost = 'big frames then travel as UDP fragments (%s measures it)' % BENCH_COMMAND
     return ('FASTDDS_BUILTIN_TRANSPORTS=%s is set, but ROS_AUTOMATIC_DISCOVERY_RANGE='
             'LOCALHOST / ROS_LOCALHOST_ONLY=1 makes Fast DDS use UDP on the loopback instead: '
-            'expect ~%.0f ms instead of ~%.0f ms per 1280x720 frame. Keep traffic off the network '
-            'with ROS_DOMAIN_ID or a firewall instead, or unset the localhost setting.'
-            % (env['FASTDDS_BUILTIN_TRANSPORTS'], LOCALHOST_LARGE_DATA_MEDIAN_MS,
-               TRANSPORT_MEDIAN_MS[('large_data', 'large_data')]))
+            '%s. Keep traffic off the network with ROS_DOMAIN_ID or a firewall instead, or unset '
+            'the localhost setting.' % (env['FASTDDS_BUILTIN_TRANSPORTS'], cost))
 
 
-def speed_hint(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
-    """On the default transports: how much faster the shm profile moves big frames, else None."""
+def speed_hint(environ: Optional[Mapping[str, str]] = None,
+               fastdds_version=None) -> Optional[str]:
+    """
+    On the default transports: how much faster the shm profile moves big frames, else None.
+
+    fastdds_version: (major, minor) of the running Fast DDS (compat.fastdds_version()); the
+    medians measured with it are quoted, and none where none were measured (e.g. Humble's 2.6).
+    """
     if current_transport(environ) != 'default':
         return None
+    medians = transport_medians(fastdds_version)
+    if medians is not None:
+        speed = ('delivers a 1280x720 frame in ~%.0f ms instead of ~%.0f ms (%s)'
+                 % (medians[('shm', 'default')], medians[('default', 'default')],
+                    _fastdds_name(fastdds_version)))
+    else:
+        speed = ('delivers a 1280x720 frame through shared memory in one piece instead of as UDP '
+                 'fragments (%s measures both here)' % BENCH_COMMAND)
     return ('big frames: a camera driver started with the Fast DDS profile %s '
             '(FASTDDS_DEFAULT_PROFILES_FILE, FASTRTPS_DEFAULT_PROFILES_FILE before Fast DDS 3) '
-            'delivers a 1280x720 frame in ~%.0f ms instead of ~%.0f ms; the node talks to it '
-            'either way (launch argument transport:=shm gives the node the profile too)'
-            % (PROFILE_FILE, TRANSPORT_MEDIAN_MS[('shm', 'default')],
-               TRANSPORT_MEDIAN_MS[('default', 'default')]))
+            '%s; the node talks to it either way (launch argument transport:=shm gives the node '
+            'the profile too)' % (PROFILE_FILE, speed))
 
 
 def no_frames_advice(topic: str, publishers: int, waited_s: float,
