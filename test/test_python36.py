@@ -125,7 +125,8 @@ def _py36_env():
 
 def test_closure_covers_the_runtime_path():
     closure = runtime_closure()
-    for expected in ('fxseg_ros/ros/node.py', 'fxseg_ros/pipeline/pipeline.py',
+    for expected in ('fxseg_ros/ros/node.py', 'fxseg_ros/ros/node_main.py',
+                     'fxseg_ros/runtime/precision.py', 'fxseg_ros/pipeline/pipeline.py',
                      'fxseg_ros/runtime/tensorrt.py', 'fxseg_ros/data/preprocess.py',
                      'fxseg_ros/data/labels.py', 'fxseg_ros/model/deploy.py'):
         assert expected in closure, (expected, closure)
