@@ -12,10 +12,8 @@ as a camera driver started normally does. DDS traffic stays on this run's ROS_DO
 
 
 import array
-import os
 import re
 import signal
-import sys
 import time
 
 import cv2
@@ -512,85 +510,6 @@ def test_signals_stop_the_worker_before_the_context_and_exit_0(demo_model, tmp_p
             process.kill()
 
 
-# A signal at any moment of start-up --------------------------------------------------------------
-#: The console script's own lines (setup.py: fxseg_ros.ros.node:main) after a line that marks
-#: the moment the interpreter is up and has found the package: the delays below count from there
-#: (a signal while `site` runs is Python's, before any line of the package).
-STARTED = 'interpreter up, importing the node'
-SCRIPT = ('import sys; import fxseg_ros.ros; print(%r, file=sys.stderr, flush=True); '
-          'sys.argv[0] = "segmentation_node"; from fxseg_ros.ros.node import main; '
-          'sys.exit(main())' % STARTED)
-#: Seconds after that line: the imports of rclpy, NumPy, OpenCV and ONNX take about a second
-#: here (several on a Jetson TX2), then rclpy starts, the model loads, the node activates.
-STARTUP_DELAYS_S = (0.01, 0.02, 0.03, 0.06, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5)
-#: Log lines after which a signal goes out: the model loads (configure), the node is active.
-STARTUP_EVENTS = ('configuring:', 'segmenting ')
-
-
-def _console_script():
-    path = os.path.join(os.path.dirname(sys.executable), 'segmentation_node')
-    return [path] if os.access(path, os.X_OK) else None
-
-
-def _signal_during_startup(tmp_path, name, signum, delay=None, event=None, entry='marked'):
-    """
-    Start a node and signal it `delay` s after the STARTED line, or at the log line `event`.
-
-    entry: 'marked' (SCRIPT), 'module' (python -m fxseg_ros.ros.node) or 'script' (the
-    installed console script). Returns (exit status, log).
-    """
-    cmd = H.node_command(H.CONFIG, {'camera_topics': ['/fxseg_startsig/%s/image_raw' % name]})
-    ros_args = cmd[cmd.index('--ros-args'):]
-    if entry == 'marked':
-        cmd = [sys.executable, '-c', SCRIPT] + ros_args
-    elif entry == 'script':
-        cmd = _console_script() + ros_args
-    process = H.NodeProcess(cmd, tmp_path / (name + '.log'),
-                            env={'FXSEG_CACHE_DIR': str(tmp_path / 'cache')})
-    try:
-        if event is None:
-            assert process.wait_for_log(STARTED), process.log()[-3000:]
-            time.sleep(delay)
-        else:
-            assert process.wait_for_log(event), (event, process.log()[-3000:])
-        process.signal(signum)
-        return process.wait(30.0), process.log()
-    finally:
-        process.kill()
-
-
-def _assert_quiet_stop(status, log):
-    assert status == 0, log[-3000:]
-    assert 'Traceback' not in log and 'KeyboardInterrupt' not in log, log[-3000:]
-    assert not H.error_lines(log) and not H.fatal_lines(log), log[-3000:]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize('delay', STARTUP_DELAYS_S, ids=['%.2fs' % d for d in STARTUP_DELAYS_S])
-def test_sigint_at_any_moment_of_startup_exits_0_quietly(tmp_path, delay):
-    _assert_quiet_stop(*_signal_during_startup(tmp_path, 'd%03d' % int(delay * 100),
-                                               signal.SIGINT, delay=delay))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize('signum, delay, event, entry', [
-    (signal.SIGTERM, 0.05, None, 'marked'),
-    (signal.SIGTERM, 0.5, None, 'marked'),
-    (signal.SIGINT, None, STARTUP_EVENTS[0], 'module'),
-    (signal.SIGTERM, None, STARTUP_EVENTS[0], 'script'),
-    (signal.SIGINT, None, STARTUP_EVENTS[1], 'script'),
-    (signal.SIGTERM, None, STARTUP_EVENTS[1], 'module'),
-], ids=['sigterm-0.05s', 'sigterm-0.5s', 'module-sigint-configuring',
-        'script-sigterm-configuring', 'script-sigint-active', 'module-sigterm-active'])
-def test_sigterm_and_each_entry_point_during_startup(tmp_path, signum, delay, event, entry):
-    if entry == 'script' and _console_script() is None:
-        pytest.skip('no segmentation_node console script beside %s (pip install -e .)'
-                    % sys.executable)
-    name = 'e%d%s%s' % (signum, entry, (event or str(delay)).strip(':. ').replace('.', ''))
-    _assert_quiet_stop(*_signal_during_startup(tmp_path, name, signum, delay=delay,
-                                               event=event, entry=entry))
-
-
 # Start-up failures ---------------------------------------------------------------------------
 # (overrides, -p texts as written, the parameter or argument the one FATAL line must name); all
 # with config/cpu.yaml, whose keys rcl would let a mistyped -p lose silently
@@ -674,81 +593,3 @@ def test_model_that_does_not_load_stops_startup(tmp_path, tiny_net):
     for process, words in processes:
         assert process.wait() == 2, process.log()
         H.assert_one_fatal_line(process.log(), 'cannot start', *words)
-
-
-# The precision parameter against the model ----------------------------------------------------
-def _qdq_net(tiny_net, path):
-    """tiny_net with a QuantizeLinear / DequantizeLinear pair on its input: an INT8 graph."""
-    import onnx
-    from onnx import helper, numpy_helper
-
-    model = onnx.load(str(tiny_net))
-    graph = model.graph
-    for node in graph.node:
-        node.input[:] = ['input_dq' if name == 'input' else name for name in node.input]
-    graph.initializer.extend([numpy_helper.from_array(np.float32(0.05), 'input_scale'),
-                              numpy_helper.from_array(np.int8(0), 'input_zero')])
-    nodes = [
-        helper.make_node('QuantizeLinear', ['input', 'input_scale', 'input_zero'], ['input_q']),
-        helper.make_node('DequantizeLinear', ['input_q', 'input_scale', 'input_zero'],
-                         ['input_dq'])] + list(graph.node)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
-
-
-def _engine_built_at(path, precision):
-    """An engine file with the metadata file the builder writes (the fields the loader reads)."""
-    import json
-
-    path.write_bytes(b'engine')
-    (path.parent / (path.name + '.json')).write_text(json.dumps({
-        'schema': 1, 'tensorrt_version': '8.2.1.8', 'precision': precision,
-        'gpu': {'name': 'NVIDIA Tegra X2', 'compute_capability': [6, 2]},
-        'inputs': [], 'outputs': []}))
-    return path
-
-
-@pytest.mark.slow
-def test_precision_must_be_what_the_model_is(tmp_path, tiny_net):
-    import onnx
-
-    from fxseg_ros.quant.fp16 import convert_to_fp16, save_model
-
-    qdq = _qdq_net(tiny_net, tmp_path / 'qdq.onnx')
-    fp16 = save_model(convert_to_fp16(onnx.load(str(tiny_net))), tmp_path / 'fp16.onnx')
-    engine = _engine_built_at(tmp_path / 'net.engine', 'fp16')
-    cases = [  # (overrides, what the one FATAL line must say besides the parameter)
-        ({'model': str(qdq), 'precision': 'fp32'}, [str(qdq), 'is INT8', "precision to int8"]),
-        ({'model': str(tiny_net), 'precision': 'int8'}, ['is FP32', 'precision to fp32']),
-        ({'model': str(fp16), 'precision': 'int8'}, ['is FP16', 'precision to fp16']),
-        # TensorRT builds an FP32 graph at any precision, a Q/DQ graph at INT8 only
-        ({'model': str(qdq), 'precision': 'fp16', 'backend': 'tensorrt'}, ['is INT8']),
-        # a loaded engine is what it was built at
-        ({'model': str(tiny_net), 'precision': 'int8', 'engine': str(engine), 'backend': 'auto'},
-         [str(engine), 'was built at fp16']),
-    ]
-    processes = [(H.NodeProcess(H.node_command(H.CONFIG, dict(params, build_only=True)),
-                                tmp_path / ('%d.log' % i)), words)
-                 for i, (params, words) in enumerate(cases)]
-    for process, words in processes:
-        assert process.wait(60.0) == 2, process.log()[-3000:]
-        H.assert_one_fatal_line(process.log(), "cannot start: parameter 'precision': ", *words)
-
-
-@pytest.mark.slow
-def test_precision_follows_the_model_by_default(tmp_path, tiny_net):
-    """Without a parameter file (the declared defaults) and with config/cpu.yaml."""
-    qdq = _qdq_net(tiny_net, tmp_path / 'qdq.onnx')
-    cases = [(None, tiny_net, 'fp32'), (None, qdq, 'int8'), (H.CONFIG, qdq, 'int8'),
-             (H.CONFIG, tiny_net, 'fp32')]
-    processes = [(H.NodeProcess(H.node_command(params_file, {'model': str(model),
-                                                             'build_only': True}),
-                                tmp_path / ('%d.log' % i),
-                                env={'FXSEG_CACHE_DIR': str(tmp_path / 'cache')}), model, wanted)
-                 for i, (params_file, model, wanted) in enumerate(cases)]
-    for process, model, wanted in processes:
-        assert process.wait(60.0) == 0, process.log()[-3000:]
-        assert 'onnxruntime with %s at %s' % (model, wanted) in process.log(), process.log()
