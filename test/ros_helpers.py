@@ -32,9 +32,13 @@ WAIT_S = 20.0
 # so that fxseg_ros.ros.compat takes its branch for an older rclpy. rclpy itself is imported
 # first (its own modules keep what they imported); rclpy.qos_event and rclpy.lifecycle are
 # imported before rclpy.event_handler is hidden because on Iron and later they import it.
+# `event_keywords` restricts SubscriptionEventCallbacks to the keywords of an older branch (the
+# class of this rclpy, which rejects the others and shows only those in its signature), so the
+# node meets the event set of that branch: humble rclpy/rclpy/qos_event.py takes deadline,
+# incompatible_qos, liveliness and message_lost; foxy's the first three.
 _PRELUDE = r"""
-import importlib.abc, json, sys, warnings
-hide_modules, hide_names, argv = json.loads(sys.argv[1])
+import importlib.abc, inspect, json, sys, warnings
+hide_modules, hide_names, event_keywords, argv = json.loads(sys.argv[1])
 import importlib
 import rclpy, rclpy.node, rclpy.executors, rclpy.parameter, rclpy.signals
 with warnings.catch_warnings():
@@ -52,6 +56,18 @@ class _Hidden(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, _Hidden())
 for module, name in hide_names:
     delattr(sys.modules[module], name)
+if event_keywords:
+    _Callbacks = rclpy.qos_event.SubscriptionEventCallbacks
+    class _OlderCallbacks(_Callbacks):
+        def __init__(self, **callbacks):
+            unknown = sorted(set(callbacks) - set(event_keywords))
+            if unknown:
+                raise TypeError('unexpected keyword argument(s) %s' % unknown)
+            super().__init__(**callbacks)
+    _OlderCallbacks.__signature__ = inspect.Signature([
+        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None)
+        for k in event_keywords])
+    rclpy.qos_event.SubscriptionEventCallbacks = _OlderCallbacks
 from fxseg_ros.ros import compat
 print('COMPAT ' + json.dumps(compat.summary()), file=sys.stderr, flush=True)
 sys.argv = ['segmentation_node'] + argv
@@ -74,7 +90,7 @@ def yaml_value(value) -> str:
 def node_command(params_file=CONFIG, params: Optional[Dict[str, object]] = None,
                  raw_params: Sequence[str] = (), hide_modules: Sequence[str] = (),
                  hide_names: Sequence[Sequence[str]] = (), ros_args: Sequence[str] = (),
-                 log_level: str = 'info') -> List[str]:
+                 log_level: str = 'info', event_keywords: Sequence[str] = ()) -> List[str]:
     """The command line of a node process (this Python), optionally with rclpy parts hidden."""
     args = ['--ros-args', '--log-level', log_level]
     if params_file:
@@ -84,9 +100,10 @@ def node_command(params_file=CONFIG, params: Optional[Dict[str, object]] = None,
     for text in raw_params:
         args += ['-p', text]
     args += list(ros_args)
-    if not hide_modules and not hide_names:
+    if not hide_modules and not hide_names and not event_keywords:
         return [sys.executable, '-m', 'fxseg_ros.ros.node'] + args
-    spec = json.dumps([list(hide_modules), [list(n) for n in hide_names], args])
+    spec = json.dumps([list(hide_modules), [list(n) for n in hide_names], list(event_keywords),
+                       args])
     return [sys.executable, '-c', _PRELUDE, spec]
 
 
