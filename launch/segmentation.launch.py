@@ -164,7 +164,7 @@ def _node(context, fixed_platform=None):
 
 
 def launch_arguments(fixed_platform=None):
-    """The DeclareLaunchArgument actions; `platform` only where it is not fixed."""
+    """Return the DeclareLaunchArgument actions; `platform` only where it is not fixed."""
     transport = _transport_module()
     declared = []
     if fixed_platform is None:
@@ -215,7 +215,7 @@ def launch_arguments(fixed_platform=None):
 
 
 def platform_launch_description(fixed_platform=None):
-    """The launch description; fixed_platform: the platform of cpu/tx2/px2.launch.py."""
+    """Return the launch description; fixed_platform: the platform of cpu/tx2/px2.launch.py."""
     return LaunchDescription(launch_arguments(fixed_platform) + [
         OpaqueFunction(function=_node, kwargs={'fixed_platform': fixed_platform}),
     ])

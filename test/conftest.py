@@ -82,13 +82,13 @@ def make_tiny_net(path: Path, input_wh=NET_INPUT_WH, num_classes: int = NUM_CLAS
 
 @pytest.fixture(scope='session')
 def tiny_net(tmp_path_factory) -> Path:
-    """A small random-weight bare network at the demo model's input size (640x360)."""
+    """Return a small random-weight bare network at the demo model's input size (640x360)."""
     return make_tiny_net(tmp_path_factory.mktemp('tiny') / 'tiny_net.onnx')
 
 
 @pytest.fixture(scope='session')
 def demo_model() -> Path:
-    """The committed demo model (bare FCN-AlexNet x0.25 graph)."""
+    """Return the committed demo model (bare FCN-AlexNet x0.25 graph)."""
     assert DEMO_MODEL.is_file(), 'the demo model %s is missing from the package' % DEMO_MODEL
     return DEMO_MODEL
 
@@ -158,7 +158,7 @@ def camera_frames(count, size_hw=(720, 1280), seed=0):
 
 
 def session(model):
-    """An ONNX Runtime CPU session built here, not through the package (a reference)."""
+    """Return an ONNX Runtime CPU session built here, not through the package (a reference)."""
     import onnx
     import onnxruntime as ort
 
@@ -183,7 +183,7 @@ _CONDITION_INDEX = {name: i for i, name in enumerate(CONDITIONS)}
 
 
 def smooth_frame(seed: int, size_wh=SMOOTH_WH):
-    """A JPEG-friendly frame (gradients and flat boxes) and a label map with a few regions."""
+    """Return a JPEG-friendly frame (gradients and flat boxes) and a label map of a few regions."""
     w, h = size_wh
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w]
@@ -202,12 +202,12 @@ def smooth_frame(seed: int, size_wh=SMOOTH_WH):
 
 
 def frame_seed(seed, camera, condition, i):
-    """The `smooth_frame` seed of frame i of a camera's drive under a condition."""
+    """Return the `smooth_frame` seed of frame i of a camera's drive under a condition."""
     return seed * 1000 + camera * 100 + _CONDITION_INDEX[condition] * 10 + i
 
 
 def frame_source(seed, camera, condition, count, size_wh, fps):
-    """A `write_synthetic_bag` frame source of `smooth_frame`s (fast, JPEG-friendly)."""
+    """Yield a `write_synthetic_bag` frame source of `smooth_frame`s (fast, JPEG-friendly)."""
     for i in range(count):
         yield smooth_frame(frame_seed(seed, camera, condition, i), size_wh)
 

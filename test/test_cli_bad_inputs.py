@@ -396,7 +396,7 @@ def _write_tiny_bag(path: Path, cameras: int = 1) -> Path:
 
 @pytest.fixture(scope='module')
 def files(tmp_path_factory):
-    """The inputs of the cases: real files, and broken copies of them."""
+    """Return the inputs of the cases: real files, and broken copies of them."""
     import onnx
 
     from conftest import make_tiny_net

@@ -21,7 +21,7 @@ BGR = RNG.integers(0, 256, (6, 10, 3), dtype=np.uint8)
 
 
 def image_msg(pixels, encoding, pad=0, is_bigendian=0, data_type=array.array):
-    """An Image-like message of `pixels` (H, W, C) stored row by row with `pad` bytes per row."""
+    """Return an Image-like message of `pixels` (H, W, C), row by row with `pad` bytes per row."""
     pixels = np.asarray(pixels)
     height, width = pixels.shape[:2]
     rows = pixels.reshape(height, -1).view(np.uint8).reshape(height, -1)

@@ -25,7 +25,7 @@ CLASSES = 5
 
 def make_tail_net(path, head, tail, crop, scale=8, coords='asymmetric', seed=0):
     """
-    A bare network: Conv stride `scale` -> border copies -> Resize x scale -> crop.
+    Return a bare network: Conv stride `scale` -> border copies -> Resize x scale -> crop.
 
     Input `input` float32 (N, 3, 64, 96); output `scores` float32 (N, 5, 64, 96).
     """

@@ -174,7 +174,7 @@ def test_stage_latencies_percentiles_and_batches():
 
 
 def reference_small_objects(gt, max_pixels, classes):
-    """The straightforward definition: per-class labelling of the whole frame."""
+    """Return the straightforward definition: per-class labelling of the whole frame."""
     import cv2
     found = []
     for c in classes:

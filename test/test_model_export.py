@@ -33,7 +33,7 @@ def _session(model_proto: onnx.ModelProto) -> ort.InferenceSession:
 
 
 def _loud_model(config: FCNConfig, seed: int = 0):
-    """A random model whose scores are O(1) (the init makes them ~0.01), in eval mode."""
+    """Return a random model whose scores are O(1) (the init makes them ~0.01), in eval mode."""
     model = build_model(config, seed=seed).eval()
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():

@@ -169,7 +169,7 @@ def test_report_and_mixed_precision_on_tiny_net(tmp_path, tiny_net, capsys):
 
 
 def _folder(tmp_path):
-    """An image folder of two synthetic frames."""
+    """Return an image folder of two synthetic frames."""
     import cv2
 
     from fxseg_ros.data.synth import SceneGenerator

@@ -65,7 +65,7 @@ class RunningNode:
         return self.process.log()
 
     def status(self, camera: int = 0, predicate=None, timeout: float = 20.0):
-        """The next camera status (after now) that satisfies predicate(values)."""
+        """Return the next camera status (after now) that satisfies predicate(values)."""
         after = len(self.probe.diagnostics)
         name = MASK_STATUS[camera]
 
@@ -84,7 +84,7 @@ class RunningNode:
 
 
 def start(tmp_path, name, params, topics, input_type='raw', depth=5, env=None):
-    """A node with config/cpu.yaml and `params`, answered once on every camera."""
+    """Start a node with config/cpu.yaml and `params`, answered once on every camera."""
     cache = {'FXSEG_CACHE_DIR': str(tmp_path / 'cache')}
     cache.update(env or {})
     process = H.NodeProcess(H.node_command(H.CONFIG, params), tmp_path / (name + '.log'),
@@ -127,7 +127,7 @@ def node(demo_model, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def reference(demo_model):
-    """The same model in this process: what the node must publish for a frame."""
+    """Yield the same model in this process: what the node must publish for a frame."""
     runner = create_runner(str(demo_model), threads=1)
     with runner:
         pipeline = SegmentationPipeline(runner)
@@ -141,7 +141,7 @@ def scenes():
 
 
 def check_mask(msg, sent, size_wh):
-    """The mask carries the input header unchanged and is mono8 at the frame's size."""
+    """Check the mask: input header unchanged, mono8 at the frame's size; return its pixels."""
     assert msg is not None, 'no mask arrived'
     assert msg.header.stamp == sent.header.stamp and msg.header.frame_id == sent.header.frame_id
     assert (msg.width, msg.height) == size_wh and msg.encoding == 'mono8'
@@ -353,7 +353,7 @@ def _yuv422(frame, uyvy):
 
 # Bad input ---------------------------------------------------------------------------------------
 def _bad(probe, kind):
-    """A malformed Image message of `kind` and the reason the node must count it under."""
+    """Return a malformed Image message of `kind` and the reason the node must count it under."""
     good = np.zeros((8, 10, 3), np.uint8)
     msg = probe.frame_message(good, 'bgr8', 'cam0_optical')
     if kind == 'truncated':

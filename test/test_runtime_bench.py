@@ -126,7 +126,7 @@ def test_rows_that_cannot_run_are_skipped_with_the_reason(tiny_net, tmp_path, ca
 
 
 def _qdq_model(path):
-    """A bare network's I/O around one Q/DQ pair: model_kind 'qdq'."""
+    """Return a bare network's I/O around one Q/DQ pair: model_kind 'qdq'."""
     from onnx import helper, numpy_helper, TensorProto
 
     nodes = [helper.make_node('QuantizeLinear', ['input', 's', 'z'], ['q']),

@@ -20,7 +20,7 @@ OUTPUTS = [TensorSpec('labels', (-1, 720, 1280), 'uint8')]
 
 @pytest.fixture()
 def built(tmp_path):
-    """An 'engine' file with metadata describing a TX2 FP16 build from model.onnx."""
+    """Return an 'engine' file with metadata describing a TX2 FP16 build from model.onnx."""
     onnx_path = tmp_path / 'model.onnx'
     onnx_path.write_bytes(b'onnx bytes v1')
     engine = tmp_path / 'model.engine'

@@ -36,7 +36,7 @@ def run(model, feed):
 
 
 def _amax(bare):
-    """A range for every float tensor of the network (values do not matter for the rules)."""
+    """Return a range for every float tensor of the network (values do not matter to the rules)."""
     inferred = onnx.shape_inference.infer_shapes(onnx.load(str(bare)))
     names = [vi.name for vi in list(inferred.graph.value_info) + list(inferred.graph.input)
              + list(inferred.graph.output)]
@@ -45,7 +45,7 @@ def _amax(bare):
 
 @pytest.fixture(scope='module')
 def product_graphs(tiny_net, demo_model, tmp_path_factory):
-    """The graphs the product writes or builds, by name."""
+    """Return the graphs the product writes or builds, by name."""
     out = tmp_path_factory.mktemp('graphs')
     qdq = quantize_qdq(str(tiny_net), _amax(tiny_net), out / 'qdq.onnx')
     mixed = quantize_qdq(str(tiny_net), _amax(tiny_net), out / 'mixed.onnx',
@@ -109,7 +109,7 @@ def _old_deploy_head(frames_type):
 
 
 def _old_graph(float_io=False):
-    """The old for_tensorrt graph with output='network': ArgMax -> Cast(UINT8) (B4)."""
+    """Return the old for_tensorrt graph with output='network': ArgMax -> Cast(UINT8) (B4)."""
     label = TensorProto.INT32 if float_io else TensorProto.UINT8
     frame = TensorProto.FLOAT if float_io else TensorProto.UINT8
     nodes = _old_deploy_head(frame) + [

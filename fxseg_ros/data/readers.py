@@ -97,7 +97,7 @@ class FrameCalibrationReader:
 
     # ------------------------------------------------------------------ API
     def __len__(self) -> int:
-        """Number of feeds; raises TypeError where the source's length is unknown."""
+        """Return the number of feeds; raise TypeError where the source's length is unknown."""
         n = self._known_frames()
         if n is None:
             raise TypeError('the number of frames of %s is not known in advance' % self.source)
@@ -110,7 +110,7 @@ class FrameCalibrationReader:
 
     def get_next(self) -> Optional[Dict[str, np.ndarray]]:
         """
-        The next feed {input_name: float32 (N, 3, h, w)}, or None after the last frame.
+        Return the next feed {input_name: float32 (N, 3, h, w)}, or None after the last frame.
 
         Raises CalibrationDataError when the source yields no frame at all.
         """

@@ -46,7 +46,7 @@ def _open_source(args: argparse.Namespace):
 
 
 def print_summary(metrics, out=None) -> None:
-    """The article's table and the headline numbers on the terminal."""
+    """Print the article's table and the headline numbers on the terminal."""
     from fxseg_ros.eval.report import article_table, evaluation_rows
 
     out = out or sys.stdout

@@ -106,7 +106,7 @@ def host_platform(backend: Optional[str] = None, threads: Optional[int] = None) 
 def article_table(rows: Sequence[Mapping[str, object]], baseline: Optional[int] = None,
                   show_name: Optional[bool] = None) -> str:
     """
-    The article's table (Platform | Precision | Weights | Latency | FPS | mIoU | Drop).
+    Return the article's table (Platform | Precision | Weights | Latency | FPS | mIoU | Drop).
 
     rows: dicts with keys 'precision' (fp32/fp16/int8/mixed or free text), 'weight_bytes',
     'latency_ms' (p50 per frame), 'miou' (0..1); optional 'platform', 'name' (adds a first
@@ -183,7 +183,7 @@ def _clean(obj):
 def evaluation_metrics(evaluation, live_runs: Sequence[Mapping[str, object]] = (),
                        extra: Optional[Mapping[str, object]] = None) -> Dict[str, object]:
     """
-    The metrics.json dict of an `Evaluation` (plus live runs from `fxseg_ros.ros.live`).
+    Return the metrics.json dict of an `Evaluation` (plus live runs from `fxseg_ros.ros.live`).
 
     Drops are in mIoU points (percentage points) against the reference run; a live run's drop
     is against the same reference, and `live_vs_offline_miou_points` compares it with its

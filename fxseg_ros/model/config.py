@@ -149,7 +149,7 @@ MODEL_CHECKPOINT = 'model.ckpt'
 
 
 def default_model_path(out_dir: Union[str, Path]) -> Path:
-    """The final checkpoint of the training run in `out_dir`."""
+    """Return the final checkpoint of the training run in `out_dir`."""
     return Path(out_dir) / MODEL_CHECKPOINT
 
 

@@ -271,7 +271,7 @@ def _pre(b, net_in, in_hw, camera_hw, float_io, for_tensorrt):
 
 def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
           channels_last):
-    """The bare network's scores (or the folded tail's source) -> labels (N, h, w)."""
+    """Add the bare network's scores (or the folded tail's source) -> labels (N, h, w)."""
     from onnx import TensorProto
 
     b.const('post/zero', [0])

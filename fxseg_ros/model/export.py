@@ -307,7 +307,7 @@ def _set_output(graph: onnx.GraphProto, classes: int, input_hw: Tuple[int, int])
 def build_bare_graph(model: FCNAlexNet, input_hw: Tuple[int, int] = (360, 640),
                      opset: int = DEFAULT_OPSET, upscore_op: str = 'resize') -> onnx.ModelProto:
     """
-    The bare network graph of `model` as an in-memory ONNX model (checked, shapes inferred).
+    Return the bare network graph of `model` as an in-memory ONNX model (checked, shapes inferred).
 
     input_hw: the network input (H, W). upscore_op: 'resize' (default) or 'convtranspose' for
     the fixed bilinear upscore.
@@ -367,7 +367,7 @@ def export_checkpoint(checkpoint: Union[str, Path], path: Union[str, Path],
 
 
 def read_config(onnx_model: Union[str, Path, onnx.ModelProto]) -> Optional[FCNConfig]:
-    """The FCNConfig stored in an exported graph's metadata, or None for other graphs."""
+    """Return the FCNConfig stored in an exported graph's metadata, or None for other graphs."""
     proto = onnx_model if isinstance(onnx_model, onnx.ModelProto) else onnx.load(
         str(onnx_model), load_external_data=False)
     for prop in proto.metadata_props:

@@ -120,7 +120,7 @@ class FixedBilinearUpscore(nn.Module):
         return torch.matmul(torch.matmul(rows, scores), cols.t())
 
     def conv_transpose(self, scores: torch.Tensor, out_hw: Sequence[int]) -> torch.Tensor:
-        """The literal definition: grouped `F.conv_transpose2d` with the filter, then crop."""
+        """Apply the literal definition: grouped `F.conv_transpose2d` with the filter, crop."""
         up = F.conv_transpose2d(scores, self.weight.to(scores), stride=UPSCORE_STRIDE,
                                 groups=self.num_classes)
         return crop_to(up, self.crop, out_hw)
@@ -310,7 +310,7 @@ class FCNAlexNet(nn.Module):
             self.upscore = ResizeUpscore()
 
     def score_map(self, x: torch.Tensor) -> torch.Tensor:
-        """The coarse scores before the upscore: shape (N, classes, ~H/32, ~W/32)."""
+        """Return the coarse scores before the upscore: shape (N, classes, ~H/32, ~W/32)."""
         return self.score_maps(x)[0]
 
     def score_maps(self, x: torch.Tensor) -> List[torch.Tensor]:
@@ -371,7 +371,7 @@ def init_weights(model: FCNAlexNet, seed: int = 0) -> FCNAlexNet:
 
 
 def build_model(config: Optional[FCNConfig] = None, seed: int = 0) -> FCNAlexNet:
-    """A freshly initialised FCN-AlexNet (deterministic for a seed)."""
+    """Return a freshly initialised FCN-AlexNet (deterministic for a seed)."""
     return init_weights(FCNAlexNet(config or FCNConfig()), seed)
 
 

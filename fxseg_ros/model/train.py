@@ -107,7 +107,7 @@ class TrainOptions:
         return values
 
     def data_key(self) -> Dict[str, object]:
-        """What the cached training set depends on."""
+        """Return what the cached training set depends on."""
         return {'format': CACHE_FORMAT, 'data': self.data, 'split': self.split,
                 'conditions': list(self.conditions), 'train_count': self.train_count,
                 'data_seed': self.data_seed, 'input_wh': list(self.input_wh)}
@@ -134,7 +134,7 @@ def net_labels(labels: np.ndarray, size_wh: Tuple[int, int] = NET_INPUT_WH) -> n
 
 def normalize(resized_bgr: np.ndarray) -> np.ndarray:
     """
-    The normalisation half of `preprocess()` on frames already resized to the network input.
+    Return the normalisation half of `preprocess()` on frames already resized to the network input.
 
     resized_bgr: shape (N, h, w, 3), float (0..255). Returns (N, 3, h, w), float32.
     """
@@ -292,7 +292,7 @@ class Sampler:
         self.position = int(state['position'])
 
     def grid_offset(self, stride: int) -> Tuple[int, int]:
-        """A random (row, column) offset of the loss pixel grid."""
+        """Return a random (row, column) offset of the loss pixel grid."""
         if stride == 1:
             return 0, 0
         oy, ox = self.rng.integers(0, stride, 2)

@@ -79,7 +79,7 @@ def hex_to_scale(text: str) -> float:
 def format_calibration_cache(amax: Mapping[str, float], trt_version: str = '8.2.1',
                              algorithm: str = 'EntropyCalibration2') -> str:
     """
-    The cache text for dynamic ranges `amax` (tensor name -> amax, float).
+    Return the cache text for dynamic ranges `amax` (tensor name -> amax, float).
 
     Scales are written as float32 amax / 127, names in the given order.
     """

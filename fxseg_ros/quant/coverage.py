@@ -225,7 +225,7 @@ def check_coverage(model_path: Union[str, Path], calib: CalibrationResult, reade
 
 
 def format_coverage(report: CoverageReport) -> str:
-    """The per-tensor table `fxseg calibrate --check` prints."""
+    """Return the per-tensor table `fxseg calibrate --check` prints."""
     width = max([len(t.name) for t in report.tensors] + [6])
     header = (width, 'tensor', 'amax', 'clipped %', 'calib %', 'range use', 'shift', 'flag')
     lines = ['%-*s %12s %12s %10s %10s %7s  %s' % header]

@@ -36,7 +36,7 @@ _F32_SUFFIX = '/fp16_rounded'
 
 def convert_to_fp16(model, keep_io_types: bool = True):
     """
-    An FP16 copy of a float32 model (onnx.ModelProto or path); I/O stay float32 by default.
+    Return an FP16 copy of a float32 model (onnx.ModelProto or path); I/O stay float32 by default.
 
     Returns onnx.ModelProto.
     """
@@ -102,7 +102,7 @@ def _topological(model):
 
 def emulate_fp16(model):
     """
-    A float32 copy of a model that rounds weights and every tensor to FP16 precision.
+    Return a float32 copy of a model that rounds weights and every tensor to FP16 precision.
 
     Initializers are rounded in place (float32 -> float16 -> float32); after every node each
     float output goes through Cast(FLOAT16) -> Cast(FLOAT), keeping its name for the consumers.

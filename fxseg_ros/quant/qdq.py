@@ -74,7 +74,7 @@ RANGE_PRESERVING_OPS = ('MaxPool', 'Transpose', 'Reshape', 'Flatten', 'Squeeze',
 
 def shared_ranges(model, amax: Mapping[str, float]) -> Dict[str, float]:
     """
-    A copy of `amax` where outputs of range-preserving ops take their input's amax.
+    Return a copy of `amax` where outputs of range-preserving ops take their input's amax.
 
     A MaxPool's output never exceeds its input's range, so the shared scale loses nothing and
     lets the DQ -> MaxPool -> Q triple run as an int8 MaxPool.

@@ -102,7 +102,7 @@ class _Accumulator:
 
 def weighted_layers(model) -> List[Dict[str, object]]:
     """
-    The network's weighted layers with the activation nodes that follow them.
+    Return the network's weighted layers with the activation nodes that follow them.
 
     Returns [{'name': conv node name, 'op_type', 'nodes': [conv, trailing relu...],
     'output': tensor after the trailing activation}] in graph order.

@@ -104,7 +104,7 @@ def override_problem(name: str, text: str) -> Optional[str]:
 
 
 def command_line_problem(argv: Sequence[str]) -> Optional[str]:
-    """The first problem of the ROS arguments in one line (missing file, mistyped -p)."""
+    """Return the first problem of the ROS arguments in one line (missing file, mistyped -p)."""
     import os
 
     parsed = parse_ros_arguments(argv)

@@ -79,7 +79,7 @@ def _batching(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, float]
 
 
 def log_tail(log_path: str, lines: int = LOG_TAIL_LINES) -> str:
-    """The last `lines` lines of the node's log file ('' when there is none)."""
+    """Return the last `lines` lines of the node's log file ('' when there is none)."""
     try:
         text = Path(log_path).read_text(errors='replace')
     except OSError:
@@ -283,7 +283,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
 
 
 def format_report(result: Dict[str, object]) -> str:
-    """The benchmark's figures as text, one block per camera."""
+    """Return the benchmark's figures as text, one block per camera."""
     lines = ['segmentation_node through DDS: %d camera(s) at %g Hz for %g s, transport %s (%s)'
              % (len(result['cameras']), result['rate_hz'], result['duration_s'],
                 result['transport'], describe_transport(result['transport_environment']))]
@@ -313,7 +313,7 @@ def format_report(result: Dict[str, object]) -> str:
 
 
 def _rate_range():
-    """The node's accepted range of expected_rate_hz (the benchmark passes --rate to it)."""
+    """Return the node's accepted range of expected_rate_hz (the benchmark passes --rate to it)."""
     from fxseg_ros.ros.params import PARAMETERS
 
     return next(p.range for p in PARAMETERS if p.name == 'expected_rate_hz')
@@ -334,7 +334,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_arguments(args: argparse.Namespace, model: Optional[str] = None) -> Optional[str]:
-    """The first problem with the benchmark's arguments as one sentence, or None."""
+    """Return the first problem with the benchmark's arguments as one sentence, or None."""
     low, high = _rate_range()
     if args.cameras < 1:
         return ('--cameras must be an integer >= 1 (camera topics to publish), got %d'

@@ -98,7 +98,7 @@ class CameraIO:
 
     # Creating ---------------------------------------------------------------------------------
     def create(self) -> List[Camera]:
-        """Publishers and subscriptions of every camera (on_activate)."""
+        """Create the publishers and subscriptions of every camera (on_activate)."""
         cfg = self.cfg
         msg_type = Image if cfg['input_type'] == 'raw' else CompressedImage
         qos_in = subscription_qos(cfg['qos'], cfg['qos_depth'])
@@ -176,7 +176,7 @@ class CameraIO:
                 cam.pending = None
 
     def destroy_publishers(self) -> None:
-        """The outputs (after the worker stopped: nothing publishes any more)."""
+        """Destroy the outputs (after the worker stopped: nothing publishes any more)."""
         for cam in self.cameras:
             for pub in cam.publishers():
                 self.node.destroy_publisher(pub)

@@ -108,7 +108,7 @@ class CameraStats:
             self._in_rate.tick(now_s)
 
     def on_dropped(self) -> None:
-        """A frame that waited was replaced by a newer one before the worker took it."""
+        """Count a frame that waited and was replaced by a newer one before the worker took it."""
         with self._lock:
             self.dropped += 1
 
@@ -196,7 +196,7 @@ def _fmt(value: float) -> str:
 def status_values(snap: Dict[str, object], expected_rate_hz: float,
                   latency_budget_ms: float) -> List[Tuple[str, str]]:
     """
-    The key-value pairs of one camera's DiagnosticStatus.
+    Return the key-value pairs of one camera's DiagnosticStatus.
 
     Keys: counters (frames_received, frames_published, color_masks_published, frames_dropped,
     frames_rejected,

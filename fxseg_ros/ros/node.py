@@ -72,7 +72,7 @@ class StopRequest:
 
 
 def parameter_table_markdown() -> str:
-    """The parameters as a Markdown table (for `segmentation_node --list-parameters`)."""
+    """Return the parameters as a Markdown table (for `segmentation_node --list-parameters`)."""
     lines = ['| parameter | type | default | allowed | live |', '|---|---|---|---|---|']
     lines += ['| %s |' % ' | '.join(row) for row in P.spec_rows()]
     return '\n'.join(lines)

@@ -55,7 +55,7 @@ _OUTPUT_NAMES = tuple(spec.name for spec in P.OUTPUT_PARAMETERS)
 
 
 def descriptor(spec: P.ParamSpec) -> ParameterDescriptor:
-    """The rcl_interfaces ParameterDescriptor of one entry of the parameter table."""
+    """Return the rcl_interfaces ParameterDescriptor of one entry of the parameter table."""
     d = ParameterDescriptor(name=spec.name, type=_PARAM_TYPES[spec.type],
                             description=spec.description, read_only=spec.read_only)
     constraints = spec.constraints

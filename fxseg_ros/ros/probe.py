@@ -90,7 +90,7 @@ def _dump(value, flow: bool) -> str:
 
 
 def param_value_yaml(value) -> str:
-    """A parameter value as the one-line YAML that rcl reads after `-p name:=`."""
+    """Return a parameter value as the one-line YAML that rcl reads after `-p name:=`."""
     return _dump(value, flow=True)
 
 
@@ -113,7 +113,7 @@ def to_stamp(ns: int) -> Time:
 
 
 def mask_array(msg: Image) -> np.ndarray:
-    """A mono8 / rgb8 Image's pixels. Shape: (H, W) or (H, W, 3), uint8."""
+    """Return a mono8 / rgb8 Image's pixels. Shape: (H, W) or (H, W, 3), uint8."""
     channels = msg.step // msg.width
     data = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)
     pixels = data[:, :msg.width * channels]
@@ -220,7 +220,7 @@ class SegmentationProbe:
 
     def frame_message(self, frame: np.ndarray, encoding: str = 'bgr8', frame_id: str = 'camera',
                       stamp: Optional[int] = None) -> Image:
-        """An Image of `frame` (H, W, C) uint8, stamped now unless `stamp` (ns) is given."""
+        """Return an Image of `frame` (H, W, C) uint8, stamped now unless `stamp` (ns) is given."""
         msg = Image(**array_to_image_fields(frame, encoding))
         msg.header.frame_id = frame_id
         msg.header.stamp = to_stamp(self.now_ns() if stamp is None else stamp)
@@ -289,7 +289,7 @@ class SegmentationProbe:
 
     def wait_for_diagnostics(self, predicate: Callable[[DiagnosticArray], bool],
                              timeout: float = 10.0) -> Optional[DiagnosticArray]:
-        """The first diagnostics message (received so far or later) that satisfies predicate."""
+        """Return the first diagnostics message (received so far or later) satisfying predicate."""
         found: List[DiagnosticArray] = []
 
         def check() -> bool:
@@ -360,7 +360,7 @@ class SegmentationProbe:
 
 
 def status_dict(array: DiagnosticArray, name: str) -> Optional[Dict[str, str]]:
-    """The key-values of the status called `name` in a DiagnosticArray (None if absent)."""
+    """Return the key-values of the status called `name` in a DiagnosticArray (None if absent)."""
     for status in array.status:
         if status.name == name:
             values = {kv.key: kv.value for kv in status.values}

@@ -135,7 +135,7 @@ def model_kind(path_or_model) -> str:
 
 def precision_for_model(kind: str, tensorrt_version) -> str:
     """
-    The precision a model of this `model_kind` builds at on this TensorRT without being told.
+    Return the precision a model of this `model_kind` builds at on this TensorRT by default.
 
     For tools that build every model they are given (`fxseg bench`): 'qdq' -> 'int8' (a Q/DQ
     model builds as INT8 only), 'fp16' -> 'fp16', 'fp32' -> 'fp16' below 11 (the FP16 builder
@@ -150,7 +150,7 @@ def precision_for_model(kind: str, tensorrt_version) -> str:
 
 
 def needs_float_io(tensorrt_version: str) -> bool:
-    """True below trt_support.UINT8_IO (8.5), where TensorRT has no UINT8 network I/O."""
+    """Return True below trt_support.UINT8_IO (8.5), where TensorRT has no UINT8 network I/O."""
     return not has_uint8_io(tensorrt_version)
 
 

@@ -59,7 +59,7 @@ def _pycuda():
 
 
 def available_bindings() -> List[str]:
-    """The CUDA bindings importable here, preferred first."""
+    """Return the CUDA bindings importable here, preferred first."""
     found = []
     if cudart() is not None:
         found.append('cuda-python')
@@ -307,7 +307,7 @@ class PycudaDevice(Device):
             self._cuda.memcpy_dtoh_async(host, buf.ptr, stream.native)
 
     def kernels(self):
-        """The uint8 -> float32 and int32 -> uint8 kernels (see Converters), or None."""
+        """Return the uint8 -> float32 and int32 -> uint8 kernels (see Converters), or None."""
         return Converters.build()
 
 

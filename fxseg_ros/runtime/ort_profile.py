@@ -21,7 +21,7 @@ from fxseg_ros.runtime.session import make_session
 
 def cpu_isa(cpuinfo: str = '/proc/cpuinfo') -> str:
     """
-    The widest vector ISA ONNX Runtime's CPU kernels can use here, from /proc/cpuinfo flags.
+    Return the widest vector ISA ONNX Runtime's CPU kernels can use here, from /proc/cpuinfo flags.
 
     'AVX-512 VNNI' (avx512_vnni), 'AVX-512' (avx512f), 'AVX2' (avx2), 'NEON dot product'
     (asimddp), 'NEON' (asimd, or any aarch64), else the machine name.
@@ -44,7 +44,7 @@ def cpu_isa(cpuinfo: str = '/proc/cpuinfo') -> str:
 
 
 def cpu_session(model, threads: int = 0, profile_prefix: Optional[str] = None):
-    """An ONNX Runtime CPU session with the runner's options (model: path or ModelProto)."""
+    """Return an ONNX Runtime CPU session with the runner's options (model: path or ModelProto)."""
     return make_session(model, threads=threads, profile_prefix=profile_prefix)
 
 

@@ -30,7 +30,7 @@ LOG = logging.getLogger(__name__)
 
 
 def _open_device(device):
-    """A cuda_device.Device for an index (or the Device itself)."""
+    """Return a cuda_device.Device for an index (or the Device itself)."""
     from fxseg_ros.runtime.cuda_device import CudaError, Device, open_device
 
     if isinstance(device, Device):
@@ -245,7 +245,7 @@ def _build(trt, builder, logger, model, plan, options, platform, dev, engine_pat
 
 def calibration_input_shapes(bare) -> dict:
     """
-    The bare network's inputs for the calibrator: name -> (1, C, H, W).
+    Return the bare network's inputs for the calibrator: name -> (1, C, H, W).
 
     Raises BuildError for inputs without a fixed C, H and W (TensorRT would read an unknown
     number of bytes per frame).

@@ -16,7 +16,7 @@ MAX_REASON_CHARS = 300
 
 
 def node_label(node) -> str:
-    """The name a finding gives a node: its name, else its first output, else its op type."""
+    """Return the name a finding gives a node: its name, else first output, else op type."""
     return node.name or (node.output[0] if node.output else node.op_type)
 
 

@@ -83,7 +83,7 @@ def int8_weights_as_float(model):
 def graph_for_tensorrt(model, version, camera_hw: Optional[Tuple[int, int]] = None,
                        output: str = 'camera', float_io: Optional[bool] = None):
     """
-    The graph `fxseg build` would parse on TensorRT `version` ('8.2', '10', '8.6.1.6', ...).
+    Return the graph `fxseg build` would parse on TensorRT `version` ('8.2', '10', '8.6.1.6', ...).
 
     model: ModelProto (bare network or deployment graph). float_io None picks by version.
     Returns (ModelProto, a short note of what was done).
@@ -110,7 +110,7 @@ def graph_for_tensorrt(model, version, camera_hw: Optional[Tuple[int, int]] = No
 
 def check_before_build(model, tensorrt_version, dla: bool = False) -> List[str]:
     """
-    The check's errors for the graph about to be parsed, as lines naming node and fix.
+    Return the check's errors for the graph about to be parsed, as lines naming node and fix.
 
     Empty list: nothing stops the build. Warnings (DLA fallbacks, limits a newer release may have
     lifted, a failed shape inference) are logged. Runs in well under a second on the demo model.

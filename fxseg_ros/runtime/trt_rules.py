@@ -95,7 +95,7 @@ def check_versions(names: Optional[Sequence[str]] = None) -> List[str]:
 
 
 def _family(version) -> str:
-    """The CHECK_VERSIONS name whose rules apply to a concrete version (8.4.1 -> '8.2')."""
+    """Return the CHECK_VERSIONS name whose rules apply to a concrete version (8.4.1 -> '8.2')."""
     best = CHECK_VERSIONS[0][0]
     for name, gate in CHECK_VERSIONS:
         if at_least(version, gate):
@@ -431,7 +431,7 @@ PAD_MODES = {'8.0': ('constant',), '8.2': _PAD_CRE, '8.5': _PAD_CRE, '8.6': _PAD
 
 
 def _pad_settings(g, node):
-    """(pads, constant value) of a Pad node; either is None where it is not a constant."""
+    """Return (pads, constant value) of a Pad node; either is None where it is not a constant."""
     a = g.attrs(node)
     if g.opset < 11:
         return np.asarray(a.get('pads', []), np.int64), float(a.get('value', 0.0))

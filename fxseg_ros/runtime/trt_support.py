@@ -83,7 +83,7 @@ JETPACK_TENSORRT = (
 
 
 def normalized(version) -> Version:
-    """A version as a tuple of at least three parts: '10' -> (10, 0, 0), '8.2.1.8' unchanged."""
+    """Return a version as a tuple of 3+ parts: '10' -> (10, 0, 0), '8.2.1.8' unchanged."""
     v = version_tuple(version)
     return v + (0,) * (3 - len(v))
 
@@ -94,7 +94,7 @@ def at_least(version, gate: Version) -> bool:
 
 
 def jetpack_of(tensorrt_version) -> Optional[str]:
-    """The JetPack release(s) shipping this TensorRT major.minor, e.g. '4.6' for 8.0.1, or None."""
+    """Return the JetPack release(s) of this TensorRT major.minor ('4.6' for 8.0.1), or None."""
     want = version_tuple(tensorrt_version)[:2]
     names = [jp for jp, _, trt in JETPACK_TENSORRT if version_tuple(trt)[:2] == want]
     return ', '.join(names) if names else None
@@ -149,7 +149,7 @@ TRT_TO_NUMPY = {
 
 def dtype_name(trt_dtype) -> str:
     """
-    The member name of a tensorrt.DataType value ('FLOAT', 'HALF', ...).
+    Return the member name of a tensorrt.DataType value ('FLOAT', 'HALF', ...).
 
     pybind11 enums have `.name`; older ones only print as 'DataType.FLOAT'.
     """
@@ -161,7 +161,7 @@ def dtype_name(trt_dtype) -> str:
 
 def numpy_dtype(trt_dtype) -> np.dtype:
     """
-    The numpy dtype of a tensorrt.DataType, without trt.nptype (see TRT_TO_NUMPY).
+    Return the numpy dtype of a tensorrt.DataType, without trt.nptype (see TRT_TO_NUMPY).
 
     Raises TypeError for types numpy cannot hold (FP8, BF16, INT4).
     """
@@ -209,7 +209,7 @@ def tensorrt_available() -> Tuple[bool, str]:
 
 
 def make_logger(trt, logger: logging.Logger = LOG):
-    """A trt.ILogger that forwards TensorRT messages to Python logging."""
+    """Return a trt.ILogger that forwards TensorRT messages to Python logging."""
     levels = {trt.ILogger.INTERNAL_ERROR: logging.ERROR, trt.ILogger.ERROR: logging.ERROR,
               trt.ILogger.WARNING: logging.WARNING, trt.ILogger.INFO: logging.DEBUG}
 
