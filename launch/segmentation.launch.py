@@ -32,11 +32,12 @@ import importlib.util
 import os
 import sys
 
+from launch_ros.actions import Node
 import yaml
+
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
 PACKAGE = 'fxseg_ros'
 PLATFORMS = ('cpu', 'tx2', 'px2')
@@ -113,7 +114,7 @@ def _overrides(context):
 def _executable():
     """(package, executable, leading arguments) of the node: lib/fxseg_ros, or this Python."""
     try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+        from ament_index_python.packages import get_package_prefix, PackageNotFoundError
     except ImportError:
         return None, sys.executable, ['-m', 'fxseg_ros.ros.node']
     try:

@@ -12,14 +12,13 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 from fxseg_ros import DEMO_MODEL
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import NUM_CLASSES
-from fxseg_ros.data.preprocess import (NET_INPUT_NAME, NET_INPUT_WH, NET_OUTPUT_NAME,
-                                       postprocess, preprocess)
+from fxseg_ros.data.preprocess import (NET_INPUT_NAME, NET_INPUT_WH, NET_OUTPUT_NAME, postprocess,
+                                       preprocess)
+import numpy as np
+import pytest
 
 #: Highest ROS domain ID that is safe on Linux (ports of participants beyond it collide with
 #: the ephemeral range; ROS 2 docs, "The ROS_DOMAIN_ID").
@@ -35,7 +34,7 @@ def make_tiny_net(path: Path, input_wh=NET_INPUT_WH, num_classes: int = NUM_CLAS
     Conv 3x3/4 (8 ch) -> Relu -> Conv 3x3 (16 ch) -> Relu -> Conv 1x1 (classes) -> Resize x4.
     """
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper, TensorProto
 
     rng = np.random.default_rng(seed)
     w, h = input_wh

@@ -18,9 +18,8 @@ import threading
 import time
 from typing import Dict, Iterable, List, Optional, Sequence
 
-import numpy as np
-
 from fxseg_ros.data.stamps import stamp_to_ns
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / 'config' / 'cpu.yaml'

@@ -8,13 +8,12 @@ import hashlib
 from pathlib import Path
 
 import cv2
-import numpy as np
-import pytest
-
 from fxseg_ros.cli.main import build_parser
 from fxseg_ros.data.cityscapes import (CITYSCAPES_ID_TO_TRAIN_ID, CityscapesDataset,
                                        CityscapesLayoutError, label_ids_to_train_ids)
 from fxseg_ros.data.synth import SceneGenerator, write_cityscapes
+import numpy as np
+import pytest
 
 SIZE = (320, 180)
 

@@ -5,13 +5,12 @@
 from __future__ import annotations
 
 import cv2
-import numpy as np
-import pytest
-
 from fxseg_ros.data.preprocess import preprocess
 from fxseg_ros.data.readers import (CalibrationDataError, CityscapesCalibrationReader,
                                     FrameCalibrationReader, ImageFolderCalibrationReader)
 from fxseg_ros.data.synth import write_cityscapes
+import numpy as np
+import pytest
 
 
 def frames(n, size=(64, 48)):

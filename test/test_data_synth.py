@@ -3,12 +3,11 @@
 """Synthetic scene generator: determinism, frame/label consistency, classes, lighting."""
 
 import cv2
+from fxseg_ros.data.conditions import CONDITIONS
+from fxseg_ros.data.labels import TRAIN_ID
+from fxseg_ros.data.synth import generate_sequence, RENDERED_CLASSES, SceneGenerator
 import numpy as np
 import pytest
-
-from fxseg_ros.data.labels import TRAIN_ID
-from fxseg_ros.data.conditions import CONDITIONS
-from fxseg_ros.data.synth import generate_sequence, RENDERED_CLASSES, SceneGenerator
 
 ROAD, SKY, PERSON = TRAIN_ID['road'], TRAIN_ID['sky'], TRAIN_ID['person']
 REQUIRED = ('road', 'sidewalk', 'building', 'pole', 'traffic sign', 'vegetation', 'sky', 'person',

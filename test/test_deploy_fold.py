@@ -9,15 +9,14 @@ crop), with its own numbers of border copies and crop offsets, including a crop 
 """
 
 
-import numpy as np
-import onnx
-import onnxruntime as ort
-import pytest
-from onnx import helper, numpy_helper, TensorProto
-
 from fxseg_ros.data.preprocess import postprocess, preprocess
 from fxseg_ros.model import deploy
 from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import onnxruntime as ort
+import pytest
 
 COARSE_HW = (8, 12)
 CLASSES = 5

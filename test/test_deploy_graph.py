@@ -3,17 +3,15 @@
 """Deployment graph: equivalence with the bare network + reference pre/post-processing."""
 
 
-import numpy as np
-import onnx
-import pytest
-from onnx import helper, TensorProto
-
 from conftest import camera_frames, reference_labels, session
-
 from fxseg_ros.data.preprocess import preprocess
 from fxseg_ros.model import deploy
-from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
 from fxseg_ros.runtime import trt_rules
+from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
+import numpy as np
+import onnx
+from onnx import helper, TensorProto
+import pytest
 
 
 @pytest.fixture(scope='module')

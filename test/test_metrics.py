@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
+from fxseg_ros.data.labels import NUM_CLASSES
+from fxseg_ros.metrics.accumulate import (AccuracyAccumulator, add_joint_histogram,
+                                          joint_histogram, StageLatencies)
+from fxseg_ros.metrics.confusion import ConfusionMatrix
+from fxseg_ros.metrics.small_objects import extract_small_objects, SmallObjectMetric
 import numpy as np
 import pytest
-
-from fxseg_ros.data.labels import NUM_CLASSES
-from fxseg_ros.metrics.accumulate import (AccuracyAccumulator, StageLatencies, add_joint_histogram,
-                                          joint_histogram)
-from fxseg_ros.metrics.confusion import ConfusionMatrix
-from fxseg_ros.metrics.small_objects import SmallObjectMetric, extract_small_objects
 
 ROAD, SIDEWALK, BUILDING, POLE, SKY, PERSON, CAR = 0, 1, 2, 5, 10, 11, 13
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 
 import cv2
-import numpy as np
-import pytest
-
 from fxseg_ros.cli.main import build_parser, main
 from fxseg_ros.data.labels import TRAIN_ID
 from fxseg_ros.data.preprocess import preprocess
 from fxseg_ros.data.synth import SceneGenerator
 from fxseg_ros.eval import heldout
 from fxseg_ros.model.config import FCNConfig
+import numpy as np
+import pytest
 
 try:  # the train extra; without it every test here skips (requires_torch)
     import torch
@@ -211,7 +210,6 @@ def test_cli_evaluate_only_without_a_model_says_so(tmp_path, capsys):
 def test_evaluate_only_runs_a_model_at_its_own_input_size(tmp_path, capsys):
     """A 320x192 bare graph: frames resized to its input, labels scored at 1280x720."""
     from conftest import make_tiny_net, session
-
     from fxseg_ros.data.preprocess import postprocess
     from fxseg_ros.metrics.confusion import ConfusionMatrix
 

@@ -14,10 +14,10 @@ pip: install_requires names no pip package but setuptools.
 
 import importlib.util
 import os
+from pathlib import Path
 import subprocess
 import sys
 import sysconfig
-from pathlib import Path
 
 import pytest
 

@@ -14,10 +14,10 @@ for ROS 2 / TensorRT modules missing there, and the runtime-path unit tests pass
 import ast
 import json
 import os
+from pathlib import Path
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import pytest
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pytest
-
-from fxseg_ros.quant.calibrators import (AbsHistogram, CalibrationResult, HistogramCalibrator,
-                                         calibrate, clip_fraction, entropy_divergences,
-                                         entropy_threshold, level_histogram,
+from fxseg_ros.quant.calibrators import (AbsHistogram, calibrate, CalibrationResult, clip_fraction,
+                                         entropy_divergences, entropy_threshold,
+                                         HistogramCalibrator, level_histogram,
                                          percentile_threshold)
 from fxseg_ros.quant.collect import ArrayReader
+import numpy as np
+import pytest
 
 EDGES = np.linspace(0.0, 2048.0, 2049)  # bin j = [j, j + 1): edges equal bin indices
 
@@ -226,7 +225,6 @@ def test_unknown_method():
 
 def test_calibration_remembers_its_model(tmp_path):
     from conftest import make_tiny_net
-
     from fxseg_ros.quant.calibrators import check_calibration_model
 
     model = make_tiny_net(tmp_path / 'a.onnx', input_wh=(64, 48), seed=0)

@@ -4,16 +4,15 @@
 
 from __future__ import annotations
 
-import numpy as np
-import onnx
-import pytest
-from onnx import TensorProto, helper, numpy_helper
-
 from fxseg_ros.quant.calibrators import calibrate
 from fxseg_ros.quant.collect import ArrayReader
-from fxseg_ros.runtime.session import make_session
 from fxseg_ros.quant.qdq import (check_tensorrt_rules, optimized_op_types, quantize_qdq,
                                  quantized_nodes, weight_bytes)
+from fxseg_ros.runtime.session import make_session
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import pytest
 
 
 def _deconv_net(path):

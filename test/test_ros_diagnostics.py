@@ -3,10 +3,9 @@
 """Per-camera statistics and their diagnostics keys and levels (no DDS)."""
 
 
+from fxseg_ros.ros.diagnostics import (CameraStats, ERROR, OK, STAGES, status_level, status_values,
+                                       WARN)
 import pytest
-
-from fxseg_ros.ros.diagnostics import (CameraStats, ERROR, OK, STAGES, WARN, status_level,
-                                       status_values)
 
 
 def feed(stats, count, rate_hz, e2e_ms, start_s=100.0, stamp0_s=50.0):

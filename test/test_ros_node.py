@@ -21,11 +21,10 @@ import pytest
 import yaml
 
 try:
+    from fxseg_ros.ros.probe import mask_array, SegmentationProbe, status_dict, to_stamp
     import rclpy  # noqa: F401
-    from sensor_msgs.msg import CompressedImage, Image
-
     import ros_helpers as H
-    from fxseg_ros.ros.probe import SegmentationProbe, mask_array, status_dict, to_stamp
+    from sensor_msgs.msg import CompressedImage, Image
     ROS_MISSING = None
 except ImportError as exc:  # skipped inside the tests, with the reason
     ROS_MISSING = 'rclpy (ROS 2) is not installed: %s' % exc

@@ -14,9 +14,8 @@ import math
 import subprocess
 import sys
 
-import pytest
-
 from fxseg_ros.ros import transport_bench as B
+import pytest
 
 BENCH = [sys.executable, '-m', 'fxseg_ros.ros.transport_bench']
 

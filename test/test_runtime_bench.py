@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import onnx
-import pytest
-
 from fxseg_ros.cli import bench
 from fxseg_ros.cli.main import build_parser, main
 from fxseg_ros.model.deploy import build_deployment_graph
+import numpy as np
+import onnx
+import pytest
 
 
 def test_parser_defaults_and_models():

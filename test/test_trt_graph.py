@@ -6,12 +6,6 @@ way (before the fixes) reported; `fxseg build`'s pre-build check and `fxseg chec
 """
 
 
-import numpy as np
-import onnx
-import onnxruntime as ort
-import pytest
-from onnx import helper, numpy_helper, TensorProto
-
 from fxseg_ros.cli.main import main
 from fxseg_ros.model import deploy
 from fxseg_ros.quant.fp16 import convert_to_fp16
@@ -21,6 +15,11 @@ from fxseg_ros.runtime.builder import BuildError, BuildOptions, prepare_build
 from fxseg_ros.runtime.metadata import Platform
 from fxseg_ros.runtime.trt_graph import graph_for_tensorrt, int8_weights_as_float
 from fxseg_ros.runtime.trt_support import CHECK_VERSIONS
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import onnxruntime as ort
+import pytest
 
 ALL = tuple(name for name, _ in CHECK_VERSIONS)
 NO_UINT8_IO = ('8.0', '8.2')

@@ -8,12 +8,11 @@ expected versions come from the sources cited next to each rule in fxseg_ros.run
 """
 
 
-import numpy as np
-import pytest
-from onnx import helper, numpy_helper, TensorProto
-
 from fxseg_ros.runtime import trt_rules
 from fxseg_ros.runtime.trt_support import CHECK_VERSIONS
+import numpy as np
+from onnx import helper, numpy_helper, TensorProto
+import pytest
 
 ALL = tuple(name for name, _ in CHECK_VERSIONS)
 EIGHT_OLD = ('8.0', '8.2')

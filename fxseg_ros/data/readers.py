@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_INPUT_WH, preprocess
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Dict, Mapping
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.atomic import atomic_file, write_bytes
 from fxseg_ros.data.labels import CLASS_NAMES, colorize, IGNORE_LABEL, sorted_class_names
 from fxseg_ros.eval.models import run_label
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

@@ -21,16 +21,15 @@ import json
 import logging
 import math
 import os
-import platform
 from pathlib import Path
+import platform
 from typing import Dict, List, Mapping, Optional, Sequence
-
-import numpy as np
 
 from fxseg_ros.data.atomic import write_text
 from fxseg_ros.data.labels import CLASS_NAMES, sorted_class_names
 from fxseg_ros.eval.models import PRECISION_LABELS
 from fxseg_ros.metrics.tables import format_table
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

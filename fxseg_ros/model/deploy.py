@@ -38,12 +38,10 @@ import logging
 import os
 from typing import Optional, Tuple, Union
 
-import numpy as np
-
-from fxseg_ros.data.preprocess import (
-    CAMERA_WH, DEPLOY_INPUT_NAME, DEPLOY_OUTPUT_NAME, MEAN_BGR, STD_BGR,
-)
+from fxseg_ros.data.preprocess import (CAMERA_WH, DEPLOY_INPUT_NAME, DEPLOY_OUTPUT_NAME, MEAN_BGR,
+                                       STD_BGR)
 from fxseg_ros.model.deploy_tail import match_upscore_tail, remove_tail
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

@@ -34,20 +34,18 @@ import copy
 import io
 import json
 import logging
-import time
-import warnings
 from pathlib import Path
+import time
 from typing import Dict, Optional, Sequence, Tuple, Union
-
-import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
-import torch
+import warnings
 
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_OUTPUT_NAME
 from fxseg_ros.model.config import bilinear_kernel, FCNConfig, UPSCORE_STRIDE
-from fxseg_ros.model.fcn_alexnet import (FCNAlexNet, count_macs, count_parameters,
-                                         load_checkpoint)
+from fxseg_ros.model.fcn_alexnet import count_macs, count_parameters, FCNAlexNet, load_checkpoint
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import torch
 
 LOG = logging.getLogger(__name__)
 

@@ -34,13 +34,13 @@ import math
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
+from fxseg_ros.model.config import (bilinear_kernel, FCNConfig, LRN_PARAMS, SKIP_LAYERS,
+                                    UPSCORE_STRIDE)
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-from fxseg_ros.model.config import (bilinear_kernel, FCNConfig, LRN_PARAMS, SKIP_LAYERS,
-                                    UPSCORE_STRIDE)
 
 class LocalResponseNorm(nn.LocalResponseNorm):
     """

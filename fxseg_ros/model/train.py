@@ -25,23 +25,21 @@ import hashlib
 import json
 import logging
 import math
-import time
 from pathlib import Path
+import time
 from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import cv2
+from fxseg_ros.data.conditions import CONDITIONS
+from fxseg_ros.data.labels import IGNORE_LABEL, NUM_CLASSES
+from fxseg_ros.data.preprocess import MEAN_BGR, NET_INPUT_WH, preprocess, resize_bilinear, STD_BGR
+from fxseg_ros.model.config import (  # noqa: F401 (the checkpoint names, re-exported)
+    default_model_path, FCNConfig, LAST_CHECKPOINT, MODEL_CHECKPOINT)
+from fxseg_ros.model.fcn_alexnet import (build_model, count_parameters, FCNAlexNet,
+                                         load_checkpoint, save_checkpoint, torch_load)
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from fxseg_ros.data.conditions import CONDITIONS
-from fxseg_ros.data.labels import IGNORE_LABEL, NUM_CLASSES
-from fxseg_ros.data.preprocess import (
-    MEAN_BGR, NET_INPUT_WH, STD_BGR, preprocess, resize_bilinear)
-from fxseg_ros.model.config import (  # noqa: F401 (the checkpoint names, re-exported)
-    default_model_path, FCNConfig, LAST_CHECKPOINT, MODEL_CHECKPOINT)
-from fxseg_ros.model.fcn_alexnet import (
-    build_model, count_parameters, FCNAlexNet, load_checkpoint, save_checkpoint, torch_load)
 
 LOG = logging.getLogger(__name__)
 

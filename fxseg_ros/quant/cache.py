@@ -15,8 +15,8 @@ and the big-endian IEEE-754 float32 bits of its *scale*, scale = amax / 127; a v
 """
 
 import logging
-import struct
 from pathlib import Path
+import struct
 from typing import Dict, Mapping, Tuple, Union
 
 LOG = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
 from pathlib import Path
+import time
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
@@ -484,7 +484,6 @@ def calibrate(model_path: Union[str, Path], reader: Iterable, method: str = 'ent
     Memory does not grow with the number of frames: only histograms are kept.
     """
     from fxseg_ros.quant.collect import ActivationCollector, iterate_feeds, model_digest
-
     from tqdm import tqdm
 
     calibrator = calibrator or HistogramCalibrator(num_bins)

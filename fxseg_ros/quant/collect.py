@@ -12,9 +12,8 @@ import logging
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
-import numpy as np
-
 from fxseg_ros.runtime.session import make_session
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
+import time
 from typing import Dict, Iterable, List, Optional, Union
-
-import numpy as np
 
 from fxseg_ros.quant.calibrators import (AbsHistogram, CalibrationResult, level_histogram,
                                          percentile_threshold)
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -164,9 +163,8 @@ def check_coverage(model_path: Union[str, Path], calib: CalibrationResult, reade
     (default: all that are in the model). progress: a progress bar of the frames (None: on a
     terminal only). Streaming: only counts and histograms are kept.
     """
-    from tqdm import tqdm
-
     from fxseg_ros.quant.collect import ActivationCollector, float_tensor_names, iterate_feeds
+    from tqdm import tqdm
 
     available = set(float_tensor_names(model_path))
     names = [t for t in (tensors if tensors is not None else calib.amax) if t in available]

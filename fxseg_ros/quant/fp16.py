@@ -16,9 +16,9 @@ FP16 models: a real FP16 graph for TensorRT, and an FP16 emulation for accuracy 
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 from typing import Union
+import warnings
 
 import numpy as np
 
@@ -40,11 +40,10 @@ def convert_to_fp16(model, keep_io_types: bool = True):
 
     Returns onnx.ModelProto.
     """
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-    from onnxconverter_common import float16
-
     from fxseg_ros.quant.collect import load_model
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    from onnxconverter_common import float16
 
     src = load_model(model)
     block = [op for op in float16.DEFAULT_OP_BLOCK_LIST if op not in _ALLOWED_FP16]
@@ -108,10 +107,9 @@ def emulate_fp16(model):
     float output goes through Cast(FLOAT16) -> Cast(FLOAT), keeping its name for the consumers.
     Values beyond FP16's range become +-inf exactly as on the GPU. Returns onnx.ModelProto.
     """
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
     from fxseg_ros.quant.collect import load_model, tensor_types
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
 
     src = load_model(model)
     out = onnx.ModelProto()

@@ -15,13 +15,12 @@ Which layers suffer from INT8, and mixed precision that keeps the worst ones in 
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
+import time
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
-import numpy as np
-
 from fxseg_ros.quant.qdq import DEFAULT_OP_TYPES, PER_CHANNEL_AXIS, quantize_qdq
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

@@ -14,9 +14,8 @@ a parameter file.
 
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
-import yaml
-
 from fxseg_ros.ros import params as P
+import yaml
 
 #: rcl options that take a value (rcl/include/rcl/arguments.h); the rest are flags.
 _VALUE_OPTIONS = frozenset(('-r', '--remap', '-p', '--param', '--params-file', '-e',

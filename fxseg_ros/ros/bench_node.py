@@ -15,20 +15,19 @@ FPS, drops, and the node's share of the time (end to end minus inference). A nod
 import argparse
 import logging
 import os
+from pathlib import Path
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Callable, Dict, List, Optional
-
-import numpy as np
 
 from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
 from fxseg_ros.ros.environment import override_environ, restore_environ
 from fxseg_ros.ros.transport import (DEFAULT_TRANSPORT, describe_transport, profile_path,
                                      transport_environment, TRANSPORT_VARIABLES, TRANSPORTS)
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

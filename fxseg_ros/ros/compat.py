@@ -18,8 +18,8 @@ import enum
 import logging
 from typing import Dict, Sequence
 
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
+import rclpy
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 

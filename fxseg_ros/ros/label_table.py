@@ -14,10 +14,9 @@ a YAML file can replace it:
 
 from typing import List, NamedTuple, Optional
 
+from fxseg_ros.data.labels import CITYSCAPES_CLASSES, IGNORE_LABEL
 import numpy as np
 import yaml
-
-from fxseg_ros.data.labels import CITYSCAPES_CLASSES, IGNORE_LABEL
 
 
 class LabelTable(NamedTuple):

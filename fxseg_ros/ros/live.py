@@ -21,6 +21,7 @@ without queueing, so nothing is dropped by design).
 
 import logging
 import os
+from pathlib import Path
 import shutil
 import signal
 import subprocess
@@ -28,14 +29,12 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Dict, Optional, Sequence
-
-import numpy as np
 
 from fxseg_ros.data.stamps import stamp_to_ns
 from fxseg_ros.ros.environment import environ_overrides
 from fxseg_ros.ros.transport import LARGE_DATA_TRANSPORTS
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -237,7 +236,7 @@ def run_live(options: LiveOptions) -> Dict[str, object]:
     Starts `segmentation_node` (config/cpu.yaml plus overrides for the model, camera topic,
     input type and frame size) unless options.connect is set.
     """
-    from fxseg_ros.data.bag import CONDITION_TOPIC, camera_namespace_of
+    from fxseg_ros.data.bag import camera_namespace_of, CONDITION_TOPIC
     from fxseg_ros.data.bag_reader import BagFrameReader
     from fxseg_ros.ros.probe import write_params_file
 
@@ -295,14 +294,13 @@ class _LiveSession:
 
     def __init__(self, options: LiveOptions, reader, image_topic: str, mask_topic: str,
                  node_proc: Optional[NodeProcess], transport: Optional[str]):
-        import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
+        from fxseg_ros.pipeline.stats import LatencyWindow
+        import rclpy
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CompressedImage, Image
-
-        from fxseg_ros.pipeline.stats import LatencyWindow
 
         self.options = options
         self.reader = reader

@@ -11,28 +11,27 @@ tests and `fxseg bench --node` use it; `start_node` starts the node as its own p
 
 
 import os
+from pathlib import Path
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-import rclpy
-import yaml
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
+from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
+from fxseg_ros.pipeline.convert import array_to_image_fields
+from fxseg_ros.ros.params import camera_namespace, output_topic
+import numpy as np
+import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
-
-from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
-from fxseg_ros.pipeline.convert import array_to_image_fields
-from fxseg_ros.ros.params import camera_namespace, output_topic
+import yaml
 
 
 def start_node(params_file: Optional[str] = None, params: Optional[Dict[str, object]] = None,
@@ -305,8 +304,8 @@ class SegmentationProbe:
     def get_parameters(self, node_name: str, names: Sequence[str],
                        timeout: float = 10.0) -> Optional[Dict[str, object]]:
         """Values of a node's parameters via its get_parameters service (None on timeout)."""
-        from rcl_interfaces.srv import GetParameters
         from fxseg_ros.ros.compat import parameter_value_to_python  # not in Foxy's rclpy
+        from rcl_interfaces.srv import GetParameters
 
         client = self.node.create_client(GetParameters, node_name + '/get_parameters')
         try:

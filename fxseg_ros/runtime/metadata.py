@@ -20,8 +20,8 @@ import datetime
 import hashlib
 import json
 import os
-import shlex
 from pathlib import Path
+import shlex
 from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 #: Version of the metadata layout.

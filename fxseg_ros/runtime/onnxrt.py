@@ -22,17 +22,16 @@ labels and no inference-time difference; for tiny graphs it makes no measurable 
 import hashlib
 import logging
 import os
+from pathlib import Path
 import platform
 import tempfile
 import time
-from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
-
-import numpy as np
 
 from fxseg_ros.runtime.base import Runner, RunnerError
 from fxseg_ros.runtime.paths import default_cache_dir
 from fxseg_ros.runtime.session import CPU_PROVIDER, make_session
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

@@ -31,10 +31,9 @@ import threading
 import time
 from typing import Iterable, Iterator, List, Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.runtime.base import Runner, RunnerError
 from fxseg_ros.runtime.trt_loader import default_engine_path, EngineRequest, load_engine
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

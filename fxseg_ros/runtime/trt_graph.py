@@ -16,9 +16,8 @@ Pure onnx + numpy (Python 3.6): the builder runs it on the target.
 import logging
 from typing import List, Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.runtime.trt_support import at_least, CHECK_VERSIONS, has_uint8_io, INT8_WEIGHTS
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

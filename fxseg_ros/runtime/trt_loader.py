@@ -16,13 +16,11 @@ import os
 from pathlib import Path
 from typing import NamedTuple, Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.runtime.base import RunnerError
 from fxseg_ros.runtime.metadata import Platform
-from fxseg_ros.runtime.trt_support import (
-    at_least, import_tensorrt, IO_TENSOR_API, make_logger, numpy_dtype,
-)
+from fxseg_ros.runtime.trt_support import (at_least, import_tensorrt, IO_TENSOR_API, make_logger,
+                                           numpy_dtype)
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

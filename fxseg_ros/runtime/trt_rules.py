@@ -19,16 +19,13 @@ Pure onnx + numpy, Python 3.6: `fxseg build` and the node run it before every en
 
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Set
 
-import numpy as np
-
 from fxseg_ros.runtime.metadata import version_tuple
 from fxseg_ros.runtime.trt_check_graph import CheckGraph, node_label
 from fxseg_ros.runtime.trt_dla import DLA_RULES
 from fxseg_ros.runtime.trt_ops import RULES_SOURCE, SUPPORTED_OPS
-from fxseg_ros.runtime.trt_support import (
-    at_least, CHECK_VERSIONS, dla_unavailable, has_uint8_io, INT8_WEIGHTS, MIN_TENSORRT,
-    normalized,
-)
+from fxseg_ros.runtime.trt_support import (at_least, CHECK_VERSIONS, dla_unavailable, has_uint8_io,
+                                           INT8_WEIGHTS, MIN_TENSORRT, normalized)
+import numpy as np
 
 
 class Finding(NamedTuple):

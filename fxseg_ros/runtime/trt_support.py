@@ -26,9 +26,8 @@ Nothing here imports tensorrt at module level: the module loads on machines with
 import logging
 from typing import Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.runtime.metadata import version_tuple
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

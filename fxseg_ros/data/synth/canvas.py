@@ -11,10 +11,9 @@ gives byte-identical frames.
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.synth.shapes import SKY
+import numpy as np
 
 CONDITION_ID = {name: i for i, name in enumerate(CONDITIONS)}
 
