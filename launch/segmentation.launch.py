@@ -32,12 +32,11 @@ import importlib.util
 import os
 import sys
 
-from launch_ros.actions import Node
-import yaml
-
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+import yaml
 
 PACKAGE = 'fxseg_ros'
 PLATFORMS = ('cpu', 'tx2', 'px2')

@@ -223,4 +223,3 @@ def _package_loggers_propagate():
         if name.split('.')[0] == 'fxseg_ros' and isinstance(logger, logging.Logger):
             logger.propagate = True
     yield
-

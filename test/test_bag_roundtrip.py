@@ -189,8 +189,8 @@ def test_make_bag_cli_writes_synthetic_drives(tmp_path, capsys):
     frames = list(BagFrameReader(out, image_topic='/cam0/image_raw/compressed'))
     assert [f.condition for f in frames] == ['day', 'day', 'night', 'night']
     from fxseg_ros.data.synth import SceneGenerator
-    expected = list(SceneGenerator(4, size_wh=(160, 96)).generate_sequence(0, 2, 'night',
-                                                                          fps=10.0))
+    expected = list(SceneGenerator(4, size_wh=(160, 96)).generate_sequence(
+        0, 2, 'night', fps=10.0))
     for f, (bgr, labels) in zip(frames[2:], expected):
         np.testing.assert_array_equal(f.labels, labels)
         assert np.abs(f.bgr().astype(np.int16) - bgr).mean() < 8  # JPEG of a noisy render

@@ -110,8 +110,8 @@ def test_real_cityscapes_label_ids_are_mapped(tmp_path):
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(split='train'), 'no split directory'),
-    (dict(split='val', cities=['dawn']), 'dawn'),
+    ({'split': 'train'}, 'no split directory'),
+    ({'split': 'val', 'cities': ['dawn']}, 'dawn'),
 ])
 def test_errors_name_the_problem_and_the_layout(tiny_tree, kwargs, message):
     with pytest.raises(CityscapesLayoutError, match=message) as info:

@@ -17,11 +17,10 @@ import sys
 import tempfile
 import unittest
 
-import numpy as np
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
 from launch_helpers import include, LAUNCH_MISSING, parametrize, post_shutdown_test  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 TOPIC = '/fxseg_launch_test/cam_front/image_raw'
 #: First start builds the engine (minutes on a Jetson)

@@ -14,11 +14,10 @@ import os
 import sys
 import unittest
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
 from launch_helpers import (assert_no_traceback, include, LAUNCH_MISSING,  # noqa: E402
                             LIFECYCLE_MISSING, post_shutdown_test, START_TIMEOUT_S)
+import pytest  # noqa: E402
 
 TOPIC = '/fxseg_launch_lifecycle/image_raw'
 MISSING = LAUNCH_MISSING or LIFECYCLE_MISSING

@@ -17,12 +17,11 @@ import sys
 import tempfile
 import unittest
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
 from launch_helpers import (assert_no_traceback, include, parametrize,  # noqa: E402
                             post_shutdown_test, skip_without_launch, START_TIMEOUT_S,
                             TENSORRT_PRESENT)
+import pytest  # noqa: E402
 
 TOPIC = '/fxseg_launch_platform/image_raw'
 #: (launch file, platform argument or '', exit code the node must end with)

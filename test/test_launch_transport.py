@@ -18,12 +18,11 @@ import os
 import sys
 import unittest
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
 from launch_helpers import (assert_no_traceback, environment, include, parametrize,  # noqa: E402
                             post_shutdown_test, skip_without_launch, START_TIMEOUT_S,
                             transport_env)
+import pytest  # noqa: E402
 
 TOPIC = '/fxseg_launch_transport/image_raw'
 #: (the node's transport argument, the driver's setup, whether frames can flow)

@@ -34,11 +34,11 @@ TINY_WH = (160, 96)
 
 
 def _options(tmp_path, **kwargs):
-    values = dict(config=TINY, out_dir=str(tmp_path / 'run'), conditions=('day',),
-                  train_count=2, data_seed=7, cache=str(tmp_path / 'cache'),
-                  input_wh=TINY_WH, steps=4,
-                  batch_size=2, lr=1e-3, warmup=1, checkpoint_every=2, threads=2,
-                  progress=False)
+    values = {'config': TINY, 'out_dir': str(tmp_path / 'run'), 'conditions': ('day',),
+              'train_count': 2, 'data_seed': 7, 'cache': str(tmp_path / 'cache'),
+              'input_wh': TINY_WH, 'steps': 4,
+              'batch_size': 2, 'lr': 1e-3, 'warmup': 1, 'checkpoint_every': 2, 'threads': 2,
+              'progress': False}
     values.update(kwargs)
     return training.TrainOptions(**values)
 
@@ -126,8 +126,8 @@ def test_resume_continues_the_identical_run(tiny_set, tmp_path):
     paused = training.train(_options(tmp_path / 'b', stop_after=2), dataset)
     assert paused['model_path'] is None and paused['step'] == 2
     state = torch_load(tmp_path / 'b' / 'run' / training.LAST_CHECKPOINT)
-    assert state['step'] == 2 and set(state) >= {'optimizer', 'scheduler', 'sampler',
-                                                  'torch_rng', 'config', 'state_dict'}
+    assert state['step'] == 2 and set(state) >= {
+        'optimizer', 'scheduler', 'sampler', 'torch_rng', 'config', 'state_dict'}
     resumed = training.train(_options(tmp_path / 'b', resume=True), dataset)
     assert resumed['step'] == straight['step'] == 4
     a = load_checkpoint(straight['model_path']).state_dict()
@@ -178,7 +178,7 @@ def test_evaluate_counts_iou_over_classes_present():
         scores[:, TRAIN_ID['road']] = 1.0
         return scores
     result = heldout.evaluate(all_road, count=2, seed=11, conditions=('night',),
-                               progress=False)
+                              progress=False)
     labels = np.stack([SceneGenerator(11).generate(i, 'night')[1] for i in range(2)])
     present = np.unique(labels[labels != 255])
     road = (labels == TRAIN_ID['road']).sum() / float((labels != 255).sum())

@@ -86,7 +86,7 @@ def test_entropy_matches_nvidia_modelopt():
     histogram = pytest.importorskip(
         'modelopt.torch.quantization.calib.histogram',
         reason='nvidia-modelopt (and its scipy/pydantic deps) is not installed; install it '
-               'to cross-check the entropy calibration against NVIDIA\'s implementation')
+               "to cross-check the entropy calibration against NVIDIA's implementation")
     rng = np.random.default_rng(1)
     cases = [np.abs(rng.standard_normal(100000)),
              np.maximum(rng.standard_normal(100000) * 3 - 2, 0),

@@ -115,10 +115,10 @@ def _compat_line(log: str) -> dict:
 #: distinct node names: the graph is asked for each node's services by name
 NODE_NAMES = {'foxy': 'segmentation_node_foxy', 'humble': 'segmentation_node_humble'}
 BRANCHES = {
-    'humble': dict(hide_modules=['rclpy.event_handler']),
-    'foxy': dict(hide_modules=['rclpy.event_handler', 'rclpy.lifecycle'],
-                 hide_names=[['rclpy.signals', 'SignalHandlerOptions'],
-                             ['rclpy.parameter', 'parameter_value_to_python']]),
+    'humble': {'hide_modules': ['rclpy.event_handler']},
+    'foxy': {'hide_modules': ['rclpy.event_handler', 'rclpy.lifecycle'],
+             'hide_names': [['rclpy.signals', 'SignalHandlerOptions'],
+                            ['rclpy.parameter', 'parameter_value_to_python']]},
 }
 
 
@@ -190,6 +190,7 @@ def test_foxy_self_managed_node_runs_the_lifecycle_state_machine():
     rclpy.init(context=context)
 
     class Recorder(compat._SelfManagedNode):
+
         def __init__(self):
             super().__init__('self_managed', context=context)
             self.calls = []

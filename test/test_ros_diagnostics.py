@@ -13,7 +13,7 @@ def feed(stats, count, rate_hz, e2e_ms, start_s=100.0, stamp0_s=50.0):
     for i in range(count):
         t = start_s + i / rate_hz
         stats.on_received(t)
-        stages = {stage: 1.0 for stage in STAGES}
+        stages = dict.fromkeys(STAGES, 1.0)
         stages['e2e'] = e2e_ms
         stats.on_published(t + e2e_ms / 1e3, stamp0_s + i / rate_hz, stages, 30.0)
     return start_s + count / rate_hz

@@ -16,6 +16,11 @@ import signal
 import time
 
 import cv2
+from fxseg_ros.data.labels import CLASS_NAMES, palette_rgb
+from fxseg_ros.data.synth import SceneGenerator
+from fxseg_ros.pipeline.convert import image_to_bgr
+from fxseg_ros.pipeline.pipeline import SegmentationPipeline
+from fxseg_ros.runtime import create_runner
 import numpy as np
 import pytest
 import yaml
@@ -28,12 +33,6 @@ try:
     ROS_MISSING = None
 except ImportError as exc:  # skipped inside the tests, with the reason
     ROS_MISSING = 'rclpy (ROS 2) is not installed: %s' % exc
-
-from fxseg_ros.data.labels import CLASS_NAMES, palette_rgb
-from fxseg_ros.data.synth import SceneGenerator
-from fxseg_ros.pipeline.convert import image_to_bgr
-from fxseg_ros.pipeline.pipeline import SegmentationPipeline
-from fxseg_ros.runtime import create_runner
 
 pytestmark = pytest.mark.ros
 

@@ -210,6 +210,7 @@ def list_images(folder: Union[str, Path], extensions: Sequence[str] = IMAGE_EXTE
 
 
 class _ImageFiles:
+
     def __init__(self, paths: List[Path]):
         self.paths = paths
 

@@ -525,7 +525,7 @@ def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int]
             (channels_last or not info.get('channels_last')):
         return model
     LOG.debug('re-wrapping the deployment graph: it has %s, asked for %s%s', have, wanted,
-             ' for TensorRT' if for_tensorrt else '')
+              ' for TensorRT' if for_tensorrt else '')
     return build_deployment_graph(bare_graph_of(model), camera_hw=camera_hw, **settings)
 
 

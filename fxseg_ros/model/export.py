@@ -63,6 +63,7 @@ SCORE_MAP_NAMES = ('score_fr', 'score_pool2', 'score_pool1', 'score_conv1')
 
 
 class _ScoreMap(torch.nn.Module):
+
     def __init__(self, model: FCNAlexNet):
         super().__init__()
         self.model = model
@@ -80,8 +81,9 @@ def _export_score_map(model: FCNAlexNet, input_hw: Tuple[int, int], opset: int) 
         # The TorchScript exporter is deprecated in favour of the dynamo one, which has no
         # opset 13 (TensorRT 8.2) and no forward-symbolic hook for LRN; it still works.
         warnings.simplefilter('ignore')
-        kwargs = dict(input_names=[NET_INPUT_NAME], output_names=outputs,
-                      dynamic_axes=dynamic_axes, opset_version=opset, do_constant_folding=True)
+        kwargs = {'input_names': [NET_INPUT_NAME], 'output_names': outputs,
+                  'dynamic_axes': dynamic_axes, 'opset_version': opset,
+                  'do_constant_folding': True}
         try:
             torch.onnx.export(_ScoreMap(model), (dummy,), buffer, dynamo=False, **kwargs)
         except TypeError:  # torch < 2.5: no `dynamo` argument, the TorchScript exporter only

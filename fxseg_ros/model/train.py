@@ -140,8 +140,11 @@ def normalize(resized_bgr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
-def _synthetic_source(options: TrainOptions) -> Tuple[int, Iterator[Tuple[np.ndarray, np.ndarray,
-                                                                             str]]]:
+#: A training source: the frame count and an iterator of (BGR frame, labels, condition).
+FrameSource = Tuple[int, Iterator[Tuple[np.ndarray, np.ndarray, str]]]
+
+
+def _synthetic_source(options: TrainOptions) -> FrameSource:
     from fxseg_ros.data.synth import SceneGenerator
 
     generator = SceneGenerator(options.data_seed)
@@ -154,8 +157,7 @@ def _synthetic_source(options: TrainOptions) -> Tuple[int, Iterator[Tuple[np.nda
     return options.train_count * len(options.conditions), frames()
 
 
-def _cityscapes_source(options: TrainOptions) -> Tuple[int, Iterator[Tuple[np.ndarray,
-                                                                              np.ndarray, str]]]:
+def _cityscapes_source(options: TrainOptions) -> FrameSource:
     from fxseg_ros.data.cityscapes import CityscapesDataset
 
     dataset = CityscapesDataset(options.data, options.split, cities=list(options.conditions))
@@ -434,8 +436,8 @@ def train(options: TrainOptions, dataset: Optional[TrainingSet] = None) -> Dict[
     running = None
     bar = tqdm(total=options.steps, initial=step, desc='training', unit='step',
                disable=not options.progress)
-    end = options.steps if options.stop_after is None else min(options.steps,
-                                                                step + options.stop_after)
+    end = (options.steps if options.stop_after is None
+           else min(options.steps, step + options.stop_after))
     while step < end:
         value = _train_step(model, optimizer, scheduler, sampler, weights, options.loss_stride)
         step += 1

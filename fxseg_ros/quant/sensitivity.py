@@ -70,6 +70,7 @@ class LayerError:
 
 
 class _Accumulator:
+
     def __init__(self):
         self.signal = 0.0
         self.noise = 0.0

@@ -23,13 +23,15 @@ STRING, BOOL, INTEGER, DOUBLE, STRING_ARRAY = (
 class ParamSpec(NamedTuple):
     """One declared parameter of the segmentation node."""
 
+    # `type` and `range` name the ParameterDescriptor fields they fill (rcl_interfaces); as
+    # attributes of a tuple they shadow no builtin in any scope
     name: str
-    type: str                                   # STRING, BOOL, INTEGER, DOUBLE, STRING_ARRAY
+    type: str                                   # noqa: A003 - STRING, BOOL, INTEGER, DOUBLE, ...
     default: Any
     description: str
     read_only: bool = True                      # False: can be changed while the node runs
     choices: Tuple[str, ...] = ()               # allowed values of a STRING parameter
-    range: Optional[Tuple[float, float]] = None  # inclusive bounds of an INTEGER / DOUBLE
+    range: Optional[Tuple[float, float]] = None  # noqa: A003 - inclusive bounds (INTEGER, DOUBLE)
     constraints: str = ''                       # the rules in words (ParameterDescriptor)
 
 

@@ -137,7 +137,7 @@ class TensorRtRunner(Runner):
     def from_onnx(cls, onnx_path, engine_path=None, precision: str = 'fp16',
                   build_if_missing: bool = True, rebuild_on_mismatch: bool = True,
                   cache_dir=None, **kwargs) -> 'TensorRtRunner':
-        """Return a runner for an ONNX model; it builds the engine on first use (and on upgrades)."""
+        """Return a runner for an ONNX model; its engine is built on first use (and on upgrades)."""
         if not isinstance(onnx_path, (str, os.PathLike)):
             raise RunnerError('TensorRT builds from an ONNX file; save the model first')
         if engine_path is None:
