@@ -543,7 +543,8 @@ sys.exit(main(sys.argv[1:]))
     ('export --random-init --out {o}/m.onnx', '--random-init'),
 ])
 def test_without_torch_training_says_what_to_install(template, argument, files, tmp_path):
-    """No torch: one line naming the argument and `pip install .[train]`, exit 2, no file.
+    """
+    No torch: one line naming the argument and `pip install .[train]`, exit 2, no file.
 
     The checks that need no torch come first (the table above passes in a venv without torch);
     the folder of `train --out` may have been created by then, empty.

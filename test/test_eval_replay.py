@@ -37,7 +37,7 @@ def tiny_net_b(tmp_path_factory):
 
 def independent_miou(bag, model):
     """
-    mIoU overall and per condition computed another way than the replay.
+    Return the mIoU overall and per condition, computed another way than the replay.
 
     rosbags messages grouped by stamp (no BagFrameReader), raw bytes reshaped with numpy (no
     pipeline.convert), the bare network on `preprocess()` blobs (no deployment graph, no runner),

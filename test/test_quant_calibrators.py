@@ -100,8 +100,9 @@ def test_entropy_matches_nvidia_modelopt():
 
 def test_onnxruntime_entropy_defaults_degenerate_to_max():
     """
-    ONNX Runtime's HistogramCollector with its defaults (128 bins, 128 quantized bins) has one
-    candidate only, the whole range: its "entropy" threshold is the absolute maximum.
+    ONNX Runtime's HistogramCollector with its defaults has one candidate only, the whole range.
+
+    With 128 bins and 128 quantized bins, its "entropy" threshold is the absolute maximum.
 
     ORT's own algorithm is no reference for TensorRT's even with 2048 bins: it histograms the
     signed values, grows a window symmetrically around zero, truncates Q to integers and

@@ -16,7 +16,11 @@ import pytest
 
 
 def _deconv_net(path):
-    """input (N,3,16,24) -> Conv 3x3 (8) -> Relu -> ConvTranspose 4x4/2 (5) -> out (N,5,32,48)."""
+    """
+    Return a small network with a deconvolution.
+
+    input (N,3,16,24) -> Conv 3x3 (8) -> Relu -> ConvTranspose 4x4/2 (5) -> out (N,5,32,48).
+    """
     rng = np.random.default_rng(1)
     inits = [
         numpy_helper.from_array((rng.standard_normal((8, 3, 3, 3)) * 0.4).astype(np.float32),

@@ -63,7 +63,7 @@ class RunningNode:
         return self.process.log()
 
     def status(self, camera: int = 0, predicate=None, timeout: float = 20.0):
-        """Return the next camera status (after now) that satisfies predicate(values)."""
+        """Return the next camera status, after now, that satisfies predicate(values)."""
         after = len(self.probe.diagnostics)
         name = MASK_STATUS[camera]
 

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Every graph the product emits, checked against every TensorRT version; the graphs built the old
-way (before the fixes) reported; `fxseg build`'s pre-build check and `fxseg check`.
+Every graph the product emits, checked against every TensorRT version.
+
+The graphs built the old way (before the fixes) reported; `fxseg build`'s pre-build check and
+`fxseg check`.
 """
 
 
@@ -99,7 +101,7 @@ def test_product_graph_as_built_passes(product_graphs, name, version):
 
 # The graphs as the product built them before the fixes ------------------------------------------
 def _old_deploy_head(frames_type):
-    """frames -> Shape(frames) for the batch size, as the deployment graph took it (B3)."""
+    """Return the old head: frames -> Shape(frames) for the batch size, as it was taken (B3)."""
     return [helper.make_node('Cast', ['frames'], ['f32'], name='pre/cast', to=TensorProto.FLOAT),
             helper.make_node('Transpose', ['f32'], ['input'], name='pre/transpose',
                              perm=[0, 3, 1, 2]),
@@ -145,7 +147,7 @@ def test_qdq_graph_before_the_conversion_is_reported(product_graphs):
 
 
 def test_int8_weight_conversion_keeps_the_model_s_output(product_graphs, tiny_net):
-    """QuantizeLinear of (w - z) * s gives w back: the converted model computes the same."""
+    """The QuantizeLinear of (w - z) * s gives w back: the converted model computes the same."""
     qdq = product_graphs['Q/DQ']
     converted, _ = int8_weights_as_float(qdq)
     inits = {i.name: i for i in converted.graph.initializer}

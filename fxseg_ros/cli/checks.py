@@ -276,7 +276,7 @@ def frame_data(data_arg: str, data, topic_arg: str = '--topic', topic: Optional[
 
 
 def labelled_cityscapes(data_arg: str, data, split_arg: str, split: str) -> Path:
-    """Return a Cityscapes-layout folder of labelled `split` frames (gtFine next to leftImg8bit)."""
+    """Return a Cityscapes-layout folder of labelled `split` frames (gtFine beside leftImg8bit)."""
     path = existing_dir(data_arg, data, 'data folder')
     for sub in ('leftImg8bit', 'gtFine'):
         if not (path / sub).is_dir():

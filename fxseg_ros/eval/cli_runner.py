@@ -1,8 +1,6 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""
-The body of `fxseg eval` (kept out of the parser module so `fxseg --help` stays light).
-"""
+"""The body of `fxseg eval` (kept out of the parser module so `fxseg --help` stays light)."""
 
 from __future__ import annotations
 

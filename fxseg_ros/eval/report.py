@@ -405,9 +405,7 @@ def write_report(evaluation, out_dir, live_runs: Sequence[Mapping[str, object]] 
                  title: str = 'fxseg_ros evaluation', command: Optional[str] = None,
                  notes: Sequence[str] = (), plots: bool = True,
                  extra: Optional[Mapping[str, object]] = None) -> Dict[str, Path]:
-    """
-    Write metrics.json, report.md and the PNG plots into out_dir. Returns name -> path.
-    """
+    """Write metrics.json, report.md and the PNG plots into out_dir. Returns name -> path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     metrics = evaluation_metrics(evaluation, live_runs, extra)

@@ -235,7 +235,7 @@ def _window(b, x, axis, upsampled, wanted, offset, tag):
 
 
 def _pre(b, net_in, in_hw, camera_hw, float_io, for_tensorrt):
-    """frames -> the bare network's input (see the module docstring)."""
+    """Add the nodes: frames -> the bare network's input (see the module docstring)."""
     from onnx import TensorProto
 
     if float_io:
@@ -269,7 +269,7 @@ def _pre(b, net_in, in_hw, camera_hw, float_io, for_tensorrt):
 
 def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
           channels_last):
-    """Add the bare network's scores (or the folded tail's source) -> labels (N, h, w)."""
+    """Add the nodes: bare network's scores (or the folded tail's source) -> labels (N, h, w)."""
     from onnx import TensorProto
 
     b.const('post/zero', [0])

@@ -158,8 +158,10 @@ class ResizeUpscore(nn.Module):
 
 def linear_matrix(coords: np.ndarray, in_size: int) -> np.ndarray:
     """
-    Linear interpolation at input coordinates `coords`, clamped to the first and last cell
-    (ONNX `Resize` linear semantics). Shape (len(coords), in_size), float32.
+    Return the matrix of linear interpolation at input coordinates `coords`.
+
+    Clamped to the first and last cell (ONNX `Resize` linear semantics).
+    Shape (len(coords), in_size), float32.
     """
     coords = np.clip(np.asarray(coords, dtype=np.float64), 0.0, in_size - 1)
     low = np.floor(coords).astype(np.int64)
@@ -340,8 +342,10 @@ class FCNAlexNet(nn.Module):
     def forward(self, x: torch.Tensor, sample_stride: int = 1,
                 sample_offset: Sequence[int] = (0, 0)) -> torch.Tensor:
         """
-        Scores of every pixel, or with sample_stride s > 1 of the pixel grid
-        [oy::s, ox::s] only (for a cheaper training loss; the same values).
+        Return the scores of every pixel.
+
+        With sample_stride s > 1, those of the pixel grid [oy::s, ox::s] only (for a cheaper
+        training loss; the same values).
         """
         if self.config.output_stride != 32:
             scores = self.score_maps(x)
@@ -354,8 +358,10 @@ class FCNAlexNet(nn.Module):
 
 def init_weights(model: FCNAlexNet, seed: int = 0) -> FCNAlexNet:
     """
+    Initialise the weights of `model`, seeded.
+
     He-normal convolutions (fan-out), zero biases, a small score layer and zero skip score
-    layers (so training starts from the 32s network, as FCN does); seeded.
+    layers (so training starts from the 32s network, as FCN does).
     """
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():

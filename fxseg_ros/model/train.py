@@ -176,8 +176,10 @@ def _cityscapes_source(options: TrainOptions) -> FrameSource:
 
 class TrainingSet:
     """
-    The cached training frames: `images` float16 (N, h, w, 3) resized BGR on the 0..255 scale
-    (exact for the 2x downscale of 1280x720 frames), `labels` uint8 (N, h, w), `conditions`.
+    The cached training frames.
+
+    `images` float16 (N, h, w, 3) resized BGR on the 0..255 scale (exact for the 2x downscale
+    of 1280x720 frames), `labels` uint8 (N, h, w), `conditions`.
     """
 
     def __init__(self, folder: Union[str, Path]):

@@ -1,8 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Run an ONNX graph with ONNX Runtime and hand back every intermediate float tensor, one batch at
-a time, so calibration and analysis keep statistics instead of activations.
+Run an ONNX graph with ONNX Runtime and hand back every intermediate float tensor.
+
+One batch at a time, so calibration and analysis keep statistics instead of activations.
 
 Intermediate tensors become graph outputs (their names unchanged, which are also the tensor
 names TensorRT's ONNX parser gives the network, and so the names of the calibration cache).

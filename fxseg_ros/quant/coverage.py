@@ -1,7 +1,7 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Calibration coverage: does a new data set stay inside the ranges a calibration chose?
+Calibration coverage: whether a new data set stays inside the ranges a calibration chose.
 
 For every calibrated tensor, over the new frames:
 

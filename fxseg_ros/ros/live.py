@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Live evaluation: play a bag's camera topic into a running `segmentation_node` over ROS 2 and
-score the masks it publishes, matched by header stamp.
+Live evaluation of a running `segmentation_node` over ROS 2.
+
+Play a bag's camera topic into the node and score the masks it publishes, matched by header
+stamp.
 
 The player publishes each frame as a live camera would, with `header.stamp` set to the publish
 time (so the node's stamp-age checks and end-to-end figures mean what they mean on a vehicle),
@@ -148,7 +150,7 @@ class NodeProcess:
 
 
 def _to_ros_image(msg, Image, CompressedImage, stamp):
-    """rosbags message -> rclpy message with a new stamp (same pixels, frame_id, encoding)."""
+    """Convert a rosbags message to rclpy with a new stamp (same pixels, frame_id, encoding)."""
     if hasattr(msg, 'format'):
         out = CompressedImage()
         out.format = msg.format

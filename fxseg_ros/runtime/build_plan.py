@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The engine builder's decisions, without TensorRT: which builder settings a request gets on a
-platform, which requests cannot work (and what to do instead), and the checked graph.
+The engine builder's decisions, without TensorRT.
+
+Which builder settings a request gets on a platform, which requests cannot work (and what to do
+instead), and the checked graph.
 
 Precision routes, by TensorRT version:
 - 8.x / 10.x (weakly typed): FP16 = the FP16 builder flag on an FP32 model; INT8 = the INT8 flag

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Benchmark helpers on ONNX Runtime's CPU provider: a plain session for a bare network, per-node
-kernel times from ONNX Runtime's profiler, and the CPU's vector ISA.
+Benchmark helpers on ONNX Runtime's CPU provider.
+
+A plain session for a bare network, per-node kernel times from ONNX Runtime's profiler, and the
+CPU's vector ISA.
 
 The sessions use the runner's settings (`OnnxRuntimeRunner`: ORT_ENABLE_ALL, inter-op 1,
 sequential, CPU arena) so that their times compare with the runner's raw calls.

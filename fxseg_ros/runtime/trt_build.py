@@ -82,8 +82,10 @@ def _set_workspace(trt, config, mib: int) -> None:
 
 def _add_profiles(builder, config, network, max_batch: int, count: int, fixed: bool):
     """
-    One optimization profile per concurrent execution context: batch 1 .. max_batch, or
-    max_batch only when `fixed` (DLA: min = opt = max, see BuildPlan.fixed_batch).
+    Add one optimization profile per concurrent execution context.
+
+    Batch 1 .. max_batch, or max_batch only when `fixed` (DLA: min = opt = max, see
+    BuildPlan.fixed_batch).
     """
     profiles = []
     low = max_batch if fixed else 1

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The ONNX graph as the offline TensorRT check reads it: shape-inferred, with every tensor's type,
-producer, consumers and constant value, and which nodes only compute shapes.
+The ONNX graph as the offline TensorRT check reads it.
+
+Shape-inferred, with every tensor's type, producer, consumers and constant value, and which
+nodes only compute shapes.
 
 Shared by the parser and builder rules (`trt_rules`) and the DLA rules (`trt_dla`). Pure onnx +
 numpy, Python 3.6.

@@ -28,7 +28,9 @@ def _check_tuple(version):
 
 def int8_weights_as_float(model):
     """
-    Replace `DequantizeLinear(int8 initializer W, s, z)` by `DequantizeLinear(QuantizeLinear(
+    Replace the int8 weights of DequantizeLinear nodes by float weights and a QuantizeLinear.
+
+    `DequantizeLinear(int8 initializer W, s, z)` becomes `DequantizeLinear(QuantizeLinear(
     (W - z) * s, s, z), s, z)` (float weights, as ModelOpt's AddQDQPairToWeight writes them).
 
     Returns (new ModelProto, number of weights converted); the input model is not changed.

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The offline TensorRT check: which nodes of an ONNX graph a TensorRT version's ONNX parser or
-builder rejects, and what to change, without TensorRT.
+The offline TensorRT check, without TensorRT.
+
+Which nodes of an ONNX graph a TensorRT version's ONNX parser or builder rejects, and what to
+change.
 
 `check_model(model, versions, dla)` shape-infers the graph (`trt_check_graph`) and runs every rule
 below for each version. A rule is a fact with its source next to it: onnx/onnx-tensorrt
@@ -102,9 +104,11 @@ def _family(version) -> str:
 
 def newer_than_source(version, family: str) -> bool:
     """
-    Whether `version` is a release past the parser release its family's opset range and operator
-    list come from (trt_ops.RULES_SOURCE): e.g. 10.13 against 10.1. The family names stand for
-    their oldest release ('10' = 10.0), so `fxseg check --tensorrt 10` stays the strict check.
+    Return whether `version` is past the parser release its family's rules come from.
+
+    The family's opset range and operator list come from trt_ops.RULES_SOURCE: e.g. 10.13
+    against 10.1. The family names stand for their oldest release ('10' = 10.0), so
+    `fxseg check --tensorrt 10` stays the strict check.
     """
     return normalized(version)[:2] > normalized(RULES_SOURCE[family])[:2]
 
@@ -232,10 +236,12 @@ def rule_uint8(g, version, family):
 
 def rule_cast(g, version, family):
     """
-    Casts touching UINT8 go to or from FLOAT/FLOAT16 only: 8.5-GA builtin_op_importers.cpp Cast
-    asserts it ("UINT8 type casting is only supported from FP types"), and release/8.5 to 11.0
-    include/NvInferRuntime(Common|Base).h: "kUINT8 conversions are only supported for {kFLOAT,
-    kHALF}" (so ArgMax's INT64/INT32 indices must become FLOAT before UINT8).
+    Check that casts touching UINT8 go to or from FLOAT/FLOAT16 only.
+
+    8.5-GA builtin_op_importers.cpp Cast asserts it ("UINT8 type casting is only supported from
+    FP types"), and release/8.5 to 11.0 include/NvInferRuntime(Common|Base).h: "kUINT8
+    conversions are only supported for {kFLOAT, kHALF}" (so ArgMax's INT64/INT32 indices must
+    become FLOAT before UINT8).
     """
     if not has_uint8_io(version):
         return

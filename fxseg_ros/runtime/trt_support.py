@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-What fxseg_ros knows about TensorRT versions, in one place: the version gates of the builder,
-runner and checker, the JetPack releases, the dtype map and the lazy imports.
+What fxseg_ros knows about TensorRT versions, in one place.
+
+The version gates of the builder, runner and checker, the JetPack releases, the dtype map and
+the lazy imports.
 
 Every gate is a fact with its source next to it. The sources are NVIDIA/TensorRT (`include/`,
 `python/src`, `python/packaging` per `release/X.Y` branch), onnx/onnx-tensorrt
@@ -100,13 +102,13 @@ def jetpack_of(tensorrt_version) -> Optional[str]:
 
 
 def describe(tensorrt_version) -> str:
-    """'TensorRT 8.0.1 (JetPack 4.6)' style text for messages."""
+    """Return 'TensorRT 8.0.1 (JetPack 4.6)' style text for messages."""
     jp = jetpack_of(tensorrt_version)
     return 'TensorRT %s%s' % (tensorrt_version, ' (JetPack %s)' % jp if jp else '')
 
 
 def has_uint8_io(version) -> bool:
-    """TensorRT >= 8.5 takes UINT8 network inputs and outputs (see UINT8_IO)."""
+    """Return whether TensorRT `version` takes UINT8 network inputs and outputs (see UINT8_IO)."""
     return at_least(version, UINT8_IO)
 
 
