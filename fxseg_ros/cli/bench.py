@@ -413,7 +413,7 @@ def _skipped_lines(rows: Sequence[dict]) -> List[str]:
 
 
 def _graph_lines(rows: Sequence[dict]) -> List[str]:
-    """Return the deployment graph against its bare network: time ratio and upscore share."""
+    """Return lines on the deployment graph against its bare network: time ratio, upscore share."""
     lines = []
     for row in rows:
         if 'deploy_over_bare' not in row:

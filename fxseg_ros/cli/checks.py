@@ -205,7 +205,7 @@ def output_dir(argument: str, path, new: bool = False, inputs: Sequence = (),
 
 
 def is_bag(path: Path) -> bool:
-    """Return a rosbag2: a folder with metadata.yaml, or one .mcap / .db3 storage file."""
+    """Return whether `path` is a rosbag2: a folder with metadata.yaml, or a .mcap / .db3 file."""
     if path.is_dir():
         return (path / 'metadata.yaml').is_file()
     return path.suffix in ('.mcap', '.db3')
