@@ -18,9 +18,8 @@ import threading
 import time
 from typing import Dict, Iterable, List, Optional, Sequence
 
-import numpy as np
-
 from fxseg_ros.data.stamps import stamp_to_ns
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / 'config' / 'cpu.yaml'
@@ -77,7 +76,7 @@ sys.exit(main())
 
 
 def yaml_value(value) -> str:
-    """A -p value in YAML flow style (strings quoted: 'abc', lists of strings)."""
+    """Return a -p value in YAML flow style (strings quoted: 'abc', lists of strings)."""
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, (list, tuple)):
@@ -91,7 +90,7 @@ def node_command(params_file=CONFIG, params: Optional[Dict[str, object]] = None,
                  raw_params: Sequence[str] = (), hide_modules: Sequence[str] = (),
                  hide_names: Sequence[Sequence[str]] = (), ros_args: Sequence[str] = (),
                  log_level: str = 'info', event_keywords: Sequence[str] = ()) -> List[str]:
-    """The command line of a node process (this Python), optionally with rclpy parts hidden."""
+    """Return the command line of a node process (this Python), rclpy parts hidden if asked."""
     args = ['--ros-args', '--log-level', log_level]
     if params_file:
         args += ['--params-file', str(params_file)]
@@ -192,7 +191,7 @@ def call_service(probe, srv_type, name: str, request, timeout: float = WAIT_S):
 
 
 def lifecycle_state(probe, node_name: str) -> Optional[str]:
-    """The label of a managed node's state via lifecycle_msgs/srv/GetState."""
+    """Return the label of a managed node's state via lifecycle_msgs/srv/GetState."""
     from lifecycle_msgs.srv import GetState
 
     response = call_service(probe, GetState, node_name + '/get_state', GetState.Request())
@@ -214,7 +213,7 @@ def grey_frame() -> np.ndarray:
 
 
 def handshake_all(probe, cameras: Iterable[int], timeout: float = START_S) -> bool:
-    """Subscribers matched and one mask back per camera (both discovery directions done)."""
+    """Return whether subscribers matched and one mask came back per camera (both directions)."""
     frame = grey_frame()
     return probe.wait_for_subscribers(timeout) and all(
         probe.handshake(c, lambda: probe.frame_message(frame, 'bgr8', 'handshake'), timeout)

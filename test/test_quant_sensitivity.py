@@ -4,17 +4,16 @@
 
 from __future__ import annotations
 
-import numpy as np
-import onnx
-from onnx import numpy_helper
-import pytest
-
 from fxseg_ros.quant.calibrators import calibrate
 from fxseg_ros.quant.collect import ArrayReader
 from fxseg_ros.quant.qdq import quantize_qdq
 from fxseg_ros.quant.sensitivity import (cosine_similarity, isolated_sensitivity, layer_errors,
                                          mixed_precision_search, sqnr_db, weighted_layers)
 from fxseg_ros.runtime.session import EXACT_INT8_CONFIG, make_session
+import numpy as np
+import onnx
+from onnx import numpy_helper
+import pytest
 
 
 @pytest.mark.parametrize('ref, test, expected', [

@@ -115,12 +115,12 @@ def _compat_line(log: str) -> dict:
 #: distinct node names: the graph is asked for each node's services by name
 NODE_NAMES = {'foxy': 'segmentation_node_foxy', 'humble': 'segmentation_node_humble'}
 BRANCHES = {
-    'humble': dict(hide_modules=['rclpy.event_handler'],
-                   event_keywords=['deadline', 'incompatible_qos', 'liveliness', 'message_lost']),
-    'foxy': dict(hide_modules=['rclpy.event_handler', 'rclpy.lifecycle'],
-                 hide_names=[['rclpy.signals', 'SignalHandlerOptions'],
-                             ['rclpy.parameter', 'parameter_value_to_python']],
-                 event_keywords=['deadline', 'incompatible_qos', 'liveliness']),
+    'humble': {'hide_modules': ['rclpy.event_handler'],
+               'event_keywords': ['deadline', 'incompatible_qos', 'liveliness', 'message_lost']},
+    'foxy': {'hide_modules': ['rclpy.event_handler', 'rclpy.lifecycle'],
+             'hide_names': [['rclpy.signals', 'SignalHandlerOptions'],
+                            ['rclpy.parameter', 'parameter_value_to_python']],
+             'event_keywords': ['deadline', 'incompatible_qos', 'liveliness']},
 }
 
 
@@ -194,6 +194,7 @@ def test_foxy_self_managed_node_runs_the_lifecycle_state_machine():
     rclpy.init(context=context)
 
     class Recorder(compat._SelfManagedNode):
+
         def __init__(self):
             super().__init__('self_managed', context=context)
             self.calls = []

@@ -24,13 +24,12 @@ import time
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
-
 from fxseg_ros.eval.models import describe_model, precision_problem
 from fxseg_ros.eval.sources import EvalFrame, FrameSource
 from fxseg_ros.metrics.accumulate import AccuracyAccumulator, joint_histogram, StageLatencies
 from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
 from fxseg_ros.metrics.small_objects import class_presence
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
