@@ -105,22 +105,39 @@ def _isolated_ros_domain():
     yield
 
 
-@pytest.fixture(autouse=True, scope='session')
-def _isolated_caches(tmp_path_factory):
-    """
-    Every cache of the run under its temporary folder, never in $HOME.
+#: The cache variables every run gets, each a folder under one temporary root per run.
+CACHE_VARIABLES = {'FXSEG_CACHE_DIR': 'fxseg_ros', 'XDG_CACHE_HOME': 'xdg',
+                   'XDG_CONFIG_HOME': 'xdg_config', 'MPLCONFIGDIR': 'matplotlib',
+                   'ROS_HOME': 'ros', 'ROS_LOG_DIR': os.path.join('ros', 'log')}
 
-    The optimised-graph cache (FXSEG_CACHE_DIR), anything under XDG_CACHE_HOME and the ROS logs
-    of the nodes the tests start; shared by the tests of one run (the graphs are keyed by their
-    bytes), set before any module-scoped fixture starts a node.
+
+def pytest_configure(config):
     """
-    root = tmp_path_factory.mktemp('caches')
-    values = {'FXSEG_CACHE_DIR': str(root / 'fxseg_ros'), 'XDG_CACHE_HOME': str(root / 'xdg'),
-              'ROS_HOME': str(root / 'ros'), 'ROS_LOG_DIR': str(root / 'ros' / 'log')}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in values.items():
-            patch.setenv(name, value)
-        yield root
+    Every cache of the run under one temporary folder, never in $HOME.
+
+    The optimised-graph cache (FXSEG_CACHE_DIR), anything under XDG_CACHE_HOME /
+    XDG_CONFIG_HOME (ONNX Runtime writes ~/.cache/Microsoft/... when it is imported, which test
+    modules do while they are collected), matplotlib's config and font cache, and the ROS logs of
+    the nodes the tests start. Set here, before collection imports any test module; shared by the
+    tests of one run (the graphs are keyed by their bytes) and removed at its end.
+    """
+    import shutil
+    import tempfile
+
+    root = tempfile.mkdtemp(prefix='fxseg_tests_caches_')
+    saved = {name: os.environ.get(name) for name in CACHE_VARIABLES}
+    for name, leaf in CACHE_VARIABLES.items():
+        os.environ[name] = os.path.join(root, leaf)
+
+    def restore():
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(root, ignore_errors=True)
+
+    config.add_cleanup(restore)
 
 
 @pytest.fixture(autouse=True)

@@ -224,6 +224,10 @@ def test_eval_cli_on_a_bag(tiny_bag, tiny_net, tmp_path, capsys):
     with_ms, without_ms, pct = int(line.group(1)), int(line.group(2)), float(line.group(3))
     assert (with_ms, without_ms) == (round(timing['wall_ms']), round(timing['bare_wall_ms']))
     assert pct == round(timing['overhead_vs_bare_pct'], 1)
+    # ... and that percentage is the with-metrics replay's wall time over the bare replay's wall
+    # time (both stored), not over a pipeline-only time
+    assert timing['overhead_vs_bare_pct'] == pytest.approx(
+        100.0 * (timing['wall_ms'] / timing['bare_wall_ms'] - 1.0), abs=0.05)
     assert (pct > 0) == (timing['wall_ms'] > timing['bare_wall_ms'])
     miou = metrics['runs'][0]['accuracy']['miou']
     assert re.search(r'\| tiny_net \| .* \| FP32 \| .* \| %.2f \| baseline \|' % (100 * miou),

@@ -158,8 +158,8 @@ def format_table(rows: List[Dict[str, object]], localhost: bool) -> str:
     base = next((r['p50'] for r in rows if r['delivered']
                  and (r['publisher'], r['subscriber']) == (DEFAULT_TRANSPORT, DEFAULT_TRANSPORT)),
                 None)
-    lines = ['1280x720 bgr8, reliable%s: publisher -> subscriber setup'
-             % (', ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST' if localhost else ''),
+    lines = ['%dx%d bgr8, reliable%s: publisher -> subscriber setup'
+             % (WIDTH, HEIGHT, ', ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST' if localhost else ''),
              '%-16s -> %-16s %9s %9s %9s %9s' % ('publisher', 'subscriber', 'delivered',
                                                  'p50 ms', 'p95 ms', 'p50/def')]
     for r in rows:
