@@ -19,13 +19,11 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
-import pytest
-
 from cli_helpers import read_only_command
-
 import fxseg_ros
 from fxseg_ros.cli.main import main
+import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = Path(fxseg_ros.__file__).resolve().parent
@@ -386,7 +384,6 @@ def _tree(root: Path):
 
 def _write_tiny_bag(path: Path, cameras: int = 1) -> Path:
     from conftest import frame_source
-
     from fxseg_ros.data.bag import BagSpec, write_synthetic_bag
 
     write_synthetic_bag(path, BagSpec(frames_per_condition=2, size_wh=(96, 64),
@@ -396,17 +393,15 @@ def _write_tiny_bag(path: Path, cameras: int = 1) -> Path:
 
 @pytest.fixture(scope='module')
 def files(tmp_path_factory):
-    """The inputs of the cases: real files, and broken copies of them."""
-    import onnx
-
+    """Return the inputs of the cases: real files, and broken copies of them."""
     from conftest import make_tiny_net
-
     from fxseg_ros.data.synth import write_cityscapes
     from fxseg_ros.model.deploy import ensure_deployment_graph
     from fxseg_ros.quant.cache import write_calibration_cache
     from fxseg_ros.quant.calibrators import calibrate
     from fxseg_ros.quant.collect import ArrayReader
     from fxseg_ros.quant.qdq import quantize_qdq
+    import onnx
 
     root = tmp_path_factory.mktemp('inputs')
     f = {'root': root, 'pkg': PACKAGE / 'assets'}
@@ -548,7 +543,8 @@ sys.exit(main(sys.argv[1:]))
     ('export --random-init --out {o}/m.onnx', '--random-init'),
 ])
 def test_without_torch_training_says_what_to_install(template, argument, files, tmp_path):
-    """No torch: one line naming the argument and `pip install .[train]`, exit 2, no file.
+    """
+    No torch: one line naming the argument and `pip install .[train]`, exit 2, no file.
 
     The checks that need no torch come first (the table above passes in a venv without torch);
     the folder of `train --out` may have been created by then, empty.

@@ -6,9 +6,8 @@
 from pathlib import Path
 import xml.etree.ElementTree as ET
 
-import pytest
-
 from fxseg_ros.ros import transport as T
+import pytest
 
 PROFILE = Path(__file__).resolve().parents[1] / 'config' / T.PROFILE_FILE
 NS = {'dds': 'http://www.eprosima.com'}

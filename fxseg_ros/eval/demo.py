@@ -107,7 +107,7 @@ class _Demo:
         self.model_digest = file_digest(model)
 
     def _inputs(self, **settings) -> Dict[str, object]:
-        """A step's inputs: its settings and the digest of the demo model."""
+        """Return a step's inputs: its settings and the digest of the demo model."""
         return dict(settings, model=self.model_digest)
 
     def bag_step(self) -> None:

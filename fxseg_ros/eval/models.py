@@ -29,7 +29,7 @@ PRECISION_LABELS = {'fp32': 'FP32', 'fp16': 'FP16', 'int8': 'INT8', 'mixed': 'IN
 
 def run_label(name: str, precision: Optional[str]) -> str:
     """
-    A run's name with its precision where the name does not already say it.
+    Return a run's name with its precision where the name does not already say it.
 
     ('FP32', 'fp32') -> 'FP32'; ('INT8 mixed', 'mixed') -> 'INT8 mixed'; ('a', 'int8') ->
     'a (INT8)'.

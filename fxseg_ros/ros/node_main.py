@@ -28,16 +28,15 @@ import signal
 import sys
 from typing import Optional, Sequence
 
-import rclpy
-from rclpy.executors import ExternalShutdownException, ShutdownException, SingleThreadedExecutor
-from rclpy.utilities import remove_ros_args
-
 from fxseg_ros.ros import compat
 from fxseg_ros.ros import params as P
 from fxseg_ros.ros.arguments import (ArgumentParser, command_line_problem, CommandLineError,
                                      dropped_override_problem, rcl_argument_problem)
 from fxseg_ros.ros.camera_io import StartupError
-from fxseg_ros.ros.node_core import NODE_NAME, SegmentationNode, descriptor
+from fxseg_ros.ros.node_core import descriptor, NODE_NAME, SegmentationNode
+import rclpy
+from rclpy.executors import ExternalShutdownException, ShutdownException, SingleThreadedExecutor
+from rclpy.utilities import remove_ros_args
 
 #: How often the spin loop looks at the stop request (a signal handler runs between calls).
 _SPIN_PERIOD_S = 0.1
@@ -72,7 +71,7 @@ class StopRequest:
 
 
 def parameter_table_markdown() -> str:
-    """The parameters as a Markdown table (for `segmentation_node --list-parameters`)."""
+    """Return the parameters as a Markdown table (for `segmentation_node --list-parameters`)."""
     lines = ['| parameter | type | default | allowed | live |', '|---|---|---|---|---|']
     lines += ['| %s |' % ' | '.join(row) for row in P.spec_rows()]
     return '\n'.join(lines)
