@@ -121,7 +121,7 @@ def test_params_file_problem_accepts_what_rcl_reads(tmp_path, text):
 # another rcl puts before its locations)
 RCL_PARAMS_ERROR = ("Failed to parse ROS arguments: Couldn't parse params file: '--params-file "
                     "/p/x.yaml'. Error: Sequence should be of same type. Value type 'integer' do "
-                    "not belong at line_num 3, at /project/src/parse.c:835,\n at "
+                    'not belong at line_num 3, at /project/src/parse.c:835,\n at '
                     '/project/src/rcl/arguments.c:415')
 
 

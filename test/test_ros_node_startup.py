@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-segmentation_node starting as its own process: a signal at any moment of start-up, and the
-precision parameter checked against the model before the node serves.
+segmentation_node starting as its own process: signals during start-up, the precision check.
+
+A signal at any moment of start-up ends the node quietly; the precision parameter is checked
+against the model before the node serves.
 
 Every wait has a timeout; the signals go out at moments counted from a line the process prints
 when the interpreter is up, or at the node's own log lines.
@@ -138,7 +140,7 @@ def _qdq_net(tiny_net, path):
 
 
 def _engine_built_at(path, precision):
-    """An engine file with the metadata file the builder writes (the fields the loader reads)."""
+    """Write an engine file and the metadata file the builder writes (the fields read back)."""
     path.write_bytes(b'engine')
     (path.parent / (path.name + '.json')).write_text(json.dumps({
         'schema': 1, 'tensorrt_version': '8.2.1.8', 'precision': precision,
@@ -157,7 +159,7 @@ def test_precision_must_be_what_the_model_is(tmp_path, tiny_net):
     fp16 = save_model(convert_to_fp16(onnx.load(str(tiny_net))), tmp_path / 'fp16.onnx')
     engine = _engine_built_at(tmp_path / 'net.engine', 'fp16')
     cases = [  # (overrides, what the one FATAL line must say besides the parameter)
-        ({'model': str(qdq), 'precision': 'fp32'}, [str(qdq), 'is INT8', "precision to int8"]),
+        ({'model': str(qdq), 'precision': 'fp32'}, [str(qdq), 'is INT8', 'precision to int8']),
         ({'model': str(tiny_net), 'precision': 'int8'}, ['is FP32', 'precision to fp32']),
         ({'model': str(fp16), 'precision': 'int8'}, ['is FP16', 'precision to fp16']),
         # TensorRT builds an FP32 graph at any precision, a Q/DQ graph at INT8 only

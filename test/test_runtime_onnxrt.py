@@ -74,7 +74,7 @@ def test_runner_casts_for_a_float_io_graph(tiny_net, frames, reference, tmp_path
 
 @pytest.mark.parametrize('threads', [1, 2])
 def test_thread_settings_reach_the_session(tiny_net, frames, reference, threads, tmp_path,
-                                          ort):
+                                           ort):
     with OnnxRuntimeRunner(tiny_net, threads=threads, cache_dir=tmp_path) as runner:
         options = runner.session.get_session_options()
         assert options.intra_op_num_threads == threads

@@ -94,7 +94,7 @@ def check_classes(model: str, labels, labels_file: str) -> None:
 
 def model_precision(cfg: Dict[str, object], model: str, tensorrt: bool) -> str:
     """
-    The precision the node runs `model` at: `precision` checked against the graph, or its own.
+    Return the precision the node runs `model` at: `precision` checked, or the graph's own.
 
     The graph's precision as `fxseg eval --precision` sees it (fxseg_ros.runtime.precision);
     `precision` '' takes it. ONNX Runtime runs the file as it is, so a value must be what the
@@ -127,7 +127,7 @@ def model_precision(cfg: Dict[str, object], model: str, tensorrt: bool) -> str:
 
 def engine_precision_check(cfg: Dict[str, object], engine: str, precision: str) -> str:
     """
-    The precision of an existing engine: what its metadata says it was built at.
+    Return the precision of an existing engine: what its metadata says it was built at.
 
     StartupError naming `precision` when a value was given and the engine differs; with '' the
     engine's own precision is taken. Unknown (no metadata): `precision` as resolved.

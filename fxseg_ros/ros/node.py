@@ -1,8 +1,7 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-`segmentation_node`'s entry point: `ros2 run fxseg_ros segmentation_node`, the launch files,
-`python -m fxseg_ros.ros.node`.
+Entry point of `segmentation_node` (ros2 run, the launch files, `python -m fxseg_ros.ros.node`).
 
 Light on purpose: importing it takes SIGINT and SIGTERM over at once, before the node's modules
 are imported (rclpy, NumPy, OpenCV, ONNX: about a second on a desktop, several on a Jetson TX2),

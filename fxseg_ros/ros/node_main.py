@@ -33,7 +33,7 @@ from fxseg_ros.ros import params as P
 from fxseg_ros.ros.arguments import (ArgumentParser, command_line_problem, CommandLineError,
                                      dropped_override_problem, rcl_argument_problem)
 from fxseg_ros.ros.camera_io import StartupError
-from fxseg_ros.ros.node_core import descriptor, NODE_NAME, SegmentationNode
+from fxseg_ros.ros.node_core import NODE_NAME, SegmentationNode
 import rclpy
 from rclpy.executors import ExternalShutdownException, ShutdownException, SingleThreadedExecutor
 from rclpy.utilities import remove_ros_args
@@ -78,7 +78,7 @@ def parameter_table_markdown() -> str:
 
 
 def _parse_args(argv: Sequence[str]):
-    """The node's own options (CommandLineError, one line, for a bad one)."""
+    """Parse the node's own options (CommandLineError, one line, for a bad one)."""
     parser = ArgumentParser(
         prog=NODE_NAME, description='Semantic segmentation of camera topics. Parameters are '
         'ROS parameters: --ros-args -p name:=value or --params-file config/cpu.yaml.')

@@ -209,7 +209,7 @@ def check_type(spec: ParamSpec, value: Any) -> None:
 
 
 def choices_text(choices: Sequence[str]) -> str:
-    """The allowed values in words: ('', 'fp32') -> "'', fp32"."""
+    """Return the allowed values in words: ('', 'fp32') -> "'', fp32"."""
     return ', '.join(c or "''" for c in choices)
 
 

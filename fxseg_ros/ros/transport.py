@@ -98,7 +98,7 @@ BENCH_COMMAND = 'python -m fxseg_ros.ros.transport_bench --frames 100 --rate 10'
 
 
 def transport_medians(fastdds_version) -> Optional[Dict]:
-    """The medians measured with this Fast DDS (major, minor), None where none were."""
+    """Return the medians measured with this Fast DDS (major, minor), None where none were."""
     if not fastdds_version:
         return None
     return TRANSPORT_MEDIANS_BY_FASTDDS.get(tuple(fastdds_version[:2]))

@@ -96,7 +96,7 @@ def graph_precision(summary: Dict[str, object]) -> Tuple[str, str]:
 
 
 def engine_precision(path) -> Optional[str]:
-    """The precision a TensorRT engine was built at (its metadata file), None if unknown."""
+    """Return the precision a TensorRT engine was built at (its metadata file), None if unknown."""
     from fxseg_ros.runtime.metadata import MetadataError, read_metadata
 
     try:
@@ -134,7 +134,7 @@ def precision_problem(path, label: Optional[str], built_by_tensorrt: bool = Fals
 
 
 def installed_tensorrt_version() -> Optional[str]:
-    """The version of the TensorRT Python bindings here, None where they are not installed."""
+    """Return the TensorRT Python bindings' version, None where they are not installed."""
     import importlib.util
 
     if importlib.util.find_spec('tensorrt') is None:
@@ -148,11 +148,12 @@ def installed_tensorrt_version() -> Optional[str]:
 
 def default_precision(graph: str, tensorrt: bool) -> str:
     """
-    The precision a model runs at when none is named: what its graph is (`graph_precision`).
+    Return the precision a model runs at when none is named: what its graph is.
 
-    For a TensorRT build of an FP32 graph: what that TensorRT builds it at without being told
-    (build_plan.precision_for_model: FP16 below TensorRT 11, FP32 from 11 on, strongly typed);
-    FP16 where TensorRT is not installed (the runner then says that it is missing).
+    graph: `graph_precision` of the model. For a TensorRT build of an FP32 graph: what that
+    TensorRT builds it at without being told (build_plan.precision_for_model: FP16 below
+    TensorRT 11, FP32 from 11 on, strongly typed); FP16 where TensorRT is not installed (the
+    runner then says that it is missing).
     """
     if not tensorrt or graph != 'fp32':
         return graph
