@@ -59,7 +59,7 @@ def _console_script():
 
 def _signal_during_startup(tmp_path, name, signum, delay=None, event=None, entry='marked'):
     """
-    Start a node and signal it `delay` s after the STARTED line, or at the log line `event`.
+    Start a node and signal it `delay` s after the STARTED line or after the log line `event`.
 
     entry: 'marked' (SCRIPT), 'module' (python -m fxseg_ros.ros.node) or 'script' (the
     installed console script). Returns (exit status, log).
@@ -73,11 +73,8 @@ def _signal_during_startup(tmp_path, name, signum, delay=None, event=None, entry
     process = H.NodeProcess(cmd, tmp_path / (name + '.log'),
                             env={'FXSEG_CACHE_DIR': str(tmp_path / 'cache')})
     try:
-        if event is None:
-            assert process.wait_for_log(STARTED), process.log()[-3000:]
-            time.sleep(delay)
-        else:
-            assert process.wait_for_log(event), (event, process.log()[-3000:])
+        assert process.wait_for_log(event or STARTED), (event, process.log()[-3000:])
+        time.sleep(delay or 0.0)
         process.signal(signum)
         return process.wait(30.0), process.log()
     finally:
@@ -95,6 +92,21 @@ def _assert_quiet_stop(status, log):
 def test_sigint_at_any_moment_of_startup_exits_0_quietly(tmp_path, delay):
     _assert_quiet_stop(*_signal_during_startup(tmp_path, 'd%03d' % int(delay * 100),
                                                signal.SIGINT, delay=delay))
+
+
+#: Seconds after the configure began (the model loads, ONNX Runtime and onnx are imported, the
+#: graph is optimised and cached): a KeyboardInterrupt raised there once aborted the process
+#: from inside onnx's extension module (std::terminate).
+CONFIGURE_DELAYS_S = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('delay', CONFIGURE_DELAYS_S,
+                         ids=['%.2fs' % d for d in CONFIGURE_DELAYS_S])
+def test_sigint_while_the_model_loads_exits_0_quietly(tmp_path, delay):
+    _assert_quiet_stop(*_signal_during_startup(tmp_path, 'c%03d' % int(delay * 100),
+                                               signal.SIGINT, delay=delay,
+                                               event=STARTUP_EVENTS[0]))
 
 
 @pytest.mark.slow

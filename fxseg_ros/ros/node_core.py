@@ -22,7 +22,7 @@ lifecycle module (Foxy) the node runs the same transitions itself (fxseg_ros.ros
 import threading
 import time
 import traceback
-from typing import Callable, Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from fxseg_ros.ros import compat
@@ -96,9 +96,6 @@ class SegmentationNode(compat.ManagedNode):
         self.lifecycle_state = 'unconfigured'
         #: the last failed transition's message (None after a success)
         self.failure: Optional[str] = None
-        #: the name of the signal that stops the process, else None (set by the entry point):
-        #: a transition that fails while stopping failed because it was interrupted
-        self.stop_signal: Callable[[], Optional[str]] = lambda: None
         self._lock = threading.Lock()
         self._setting_outputs = False
         self.cfg: Dict[str, object] = self._declare_parameters()
@@ -319,12 +316,6 @@ class SegmentationNode(compat.ManagedNode):
         """Release what the transition took, say why it failed (one line), return FAILURE."""
         _release(release)
         self.failure = message
-        stopping = self.stop_signal()
-        if stopping:
-            # e.g. a KeyboardInterrupt inside an extension module's import (ONNX Runtime's
-            # turns it into "ImportError: initialization failed"): not the configuration's fault
-            self.get_logger().info('%s interrupted by %s' % (transition, stopping))
-            return FAILURE
         if self.autostart:
             self.get_logger().fatal('cannot start: %s' % message)
         else:

@@ -8,14 +8,19 @@ rclpy with the signals left to this module, creates the managed node (fxseg_ros.
 takes it to active (`autostart`), or through configure only (`build_only`), and spins until
 SIGINT / SIGTERM or a lifecycle shutdown.
 
-Signals: until rclpy starts, a signal ends the process at once with status 0
-(fxseg_ros.ros.node, which installs that handling before this module is imported). From then
-on the first SIGINT or SIGTERM ends the spin loop; the node then deactivates (the worker
+Signals: during start-up (imports, rclpy.init, the configure that loads or builds the model, the
+activation) the first SIGINT or SIGTERM ends the process at once with status 0, without a
+traceback and without tearing anything down (fxseg_ros.ros.node installs that handling before
+this module is imported, StopRequest keeps it until the node serves). Raising KeyboardInterrupt
+there instead is unsafe: it can surface inside an extension module's import or a C++ callback
+(seen: onnx's nanobind module init called std::terminate, the process aborted), and destroying
+a DDS participant right after it started can deadlock (see _exit_without_teardown). Once the
+node serves, the first signal ends the spin loop; the node then deactivates (the worker
 finishes its batch and stops) and cleans up before the rclpy context is shut down, and the
-process exits 0 without a traceback. Later SIGINTs and SIGTERMs are ignored (SIGKILL is not):
-under `ros2 launch` a Ctrl-C reaches the node twice (from the terminal to the process group, and
-from launch). A signal during the start-up configure (an engine build takes minutes) interrupts
-it.
+process exits 0. Later SIGINTs and SIGTERMs are ignored (SIGKILL is not): under `ros2 launch` a
+Ctrl-C reaches the node twice (from the terminal to the process group, and from launch). A
+signal is handled when Python code runs: a long call inside a native library (an engine build)
+finishes its current step first.
 
 Exit status: 0 after a signal, a lifecycle shutdown or a successful build_only run; 2 when the
 node cannot start (one FATAL line naming the argument or parameter).
@@ -47,8 +52,8 @@ class StopRequest:
 
     def __init__(self):
         self.signal_name: Optional[str] = None
-        #: while True the first signal raises KeyboardInterrupt (a start-up configure)
-        self.interrupt_work = False
+        #: while True (start-up, until the node serves) the first signal ends the process at once
+        self.during_startup = True
 
     def install(self) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -62,8 +67,8 @@ class StopRequest:
         # puts its own handlers back to the default, and a late SIGINT would kill the process)
         for other in (signal.SIGINT, signal.SIGTERM):
             signal.signal(other, signal.SIG_IGN)
-        if self.interrupt_work:
-            raise KeyboardInterrupt(self.signal_name)
+        if self.during_startup:
+            _exit_without_teardown(0)
 
     @property
     def requested(self) -> bool:
@@ -94,14 +99,15 @@ def _fatal(message: str) -> int:
 
 def _exit_without_teardown(status: int) -> None:
     """
-    End a process that could not start at once, without destroying its DDS participant.
+    End a process that could not start, or was stopped while starting, without teardown.
 
     Fast DDS 3.2 (Kilted wheels) can deadlock when a participant is destroyed while discovery is
     still running, as it is right after start-up: `rmw_fastrtps_shared_cpp::destroy_participant`
     calls `DomainParticipant::set_listener`, which waits for the running listener callback, while
     that callback (`on_reader_discovery` on a transport thread) waits for a mutex the destroying
     thread holds (seen as a node that logged its FATAL line and then spun at 70 % CPU for
-    minutes). A failed start has nothing to release that the OS does not: flush the log and go.
+    minutes). A start that failed or was stopped has nothing to release that the OS does not
+    (the files it writes appear under their names only once complete): flush the log and go.
     """
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -111,22 +117,14 @@ def _exit_without_teardown(status: int) -> None:
     os._exit(status)
 
 
-def _start(node: SegmentationNode, stop: StopRequest) -> Optional[int]:
+def _start(node: SegmentationNode) -> Optional[int]:
     """Configure (and activate) at start-up; an exit status when the process ends here."""
     cfg = node.cfg
     if not (cfg['build_only'] or cfg['autostart']):
         node.get_logger().info('unconfigured: waiting for a lifecycle manager to configure '
                                'and activate the node (autostart is false)')
         return None
-    if stop.requested:
-        return 0
-    stop.interrupt_work = True
-    try:
-        node.trigger_configure()
-    finally:
-        stop.interrupt_work = False
-    if stop.requested:
-        return 0  # interrupted (a configure that failed because of it logged no FATAL line)
+    node.trigger_configure()  # a signal meanwhile ends the process (StopRequest)
     if node.lifecycle_state != 'inactive':
         return 2  # the node logged the FATAL line
     if cfg['build_only']:
@@ -134,8 +132,6 @@ def _start(node: SegmentationNode, stop: StopRequest) -> Optional[int]:
         node.get_logger().info('build_only: %s is ready%s; exiting without subscribing'
                                % (node.description,
                                   ' (optimised graph %s)' % cached if cached else ''))
-        return 0
-    if stop.requested:
         return 0
     node.trigger_activate()
     return None if node.lifecycle_state == 'active' else 2
@@ -159,7 +155,7 @@ def _stop(node: SegmentationNode) -> None:
         return
     try:
         node.trigger_shutdown()
-    except Exception:  # the state machine is mid-transition (an interrupted configure)
+    except Exception:  # the state machine is mid-transition
         node.release_all()
     if node.lifecycle_state != 'finalized':
         node.release_all()
@@ -195,18 +191,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         try:
             node = SegmentationNode()
-            node.stop_signal = lambda: stop.signal_name
             problem = dropped_override_problem(args, node.cfg, node.get_name())
             if problem:
                 raise StartupError(problem)
-            status = _start(node, stop)
+            status = _start(node)
             if status is None:
+                stop.during_startup = False  # serving: a signal stops the node in order
                 _spin(node, stop)
                 status = 0
         except StartupError as exc:
             status = _fatal(str(exc))
-        except KeyboardInterrupt:
-            status = 0  # a signal during the start-up configure
         if status == 2:
             _exit_without_teardown(status)
     finally:
