@@ -108,7 +108,10 @@ def test_params_file_problem_names_the_file_and_the_place(tmp_path, text, words)
         assert word in problem, (word, problem)
 
 
-@pytest.mark.parametrize('text', ['', '/**:\n  ros__parameters:\n    threads: 2\n'])
+@pytest.mark.parametrize('text', [
+    '', '/**:\n  ros__parameters:\n    threads: 2\n',
+    # as launch_ros writes a list given as a tuple; rcl ignores the tag
+    '/**:\n  ros__parameters:\n    camera_topics: !!python/tuple\n    - /a/image_raw\n'])
 def test_params_file_problem_accepts_what_rcl_reads(tmp_path, text):
     from fxseg_ros.ros.arguments import params_file_problem
 

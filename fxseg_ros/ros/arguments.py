@@ -142,6 +142,25 @@ def command_line_problem(argv: Sequence[str]) -> Optional[str]:
     return None
 
 
+class _TagBlindLoader(yaml.SafeLoader):
+    """
+    A SafeLoader that reads a tagged node as its plain value, as rcl's reader does.
+
+    rcl_yaml_param_parser reads the file with libyaml's event parser and ignores tags, and
+    launch_ros writes parameter files with them (`!!python/tuple` for a list given as a tuple).
+    """
+
+
+def _untagged(loader, tag_suffix, node):
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_TagBlindLoader.add_multi_constructor('', _untagged)
+
 #: The layout rcl reads, for the advice of the parameter-file errors.
 _PARAMS_LAYOUT = '{node name or /**: {ros__parameters: {name: value}}}, as config/cpu.yaml'
 
@@ -159,7 +178,7 @@ def params_file_problem(path: str) -> Optional[str]:
 
     try:
         with open(os.path.expanduser(path), 'rb') as stream:
-            doc = yaml.safe_load(stream)
+            doc = yaml.load(stream, Loader=_TagBlindLoader)  # safe: a SafeLoader subclass
     except OSError as exc:
         return '--params-file %s: cannot be read (%s)' % (path, exc.strerror or exc)
     except yaml.YAMLError as exc:
