@@ -7,6 +7,8 @@
 #                     no torch: the training and export tests skip)
 #   make test-launch  the suite with launch_testing's pytest plugin, and launch_test on every
 #                     launch test (.venv-launch with the ros2 launch tools of LAUNCH_TOOLS)
+#   make test-launch-jazzy  launch_test on every launch test and the tests that need the launch
+#                     tools, on ROS 2 Jazzy (.venv-launch-jazzy)
 PYTHON ?= python3.11
 # The first interpreter of version $(1) that runs: python$(1) on PATH (a pyenv shim may be there
 # without that version selected), then pyenv's installed versions.
@@ -40,8 +42,14 @@ PY36_PACKAGES := numpy==1.19.5 opencv-python-headless==4.5.5.64 pyyaml==6.0.1 on
 # The ros2 launch tools (test tools only): ../shared/ros2-launch-tools beside the repository.
 LAUNCH_TOOLS ?= ../shared/ros2-launch-tools
 LAUNCH_VENV ?= .venv-launch
+LAUNCH_VENV_JAZZY ?= .venv-launch-jazzy
+# install.sh installs the tools' dependencies with the Kilted names of the ros-* wheels; on Jazzy
+# the same tool wheels (pure Python) go in without dependencies, beside these.
+LAUNCH_DEPS_JAZZY := 'pytest>=7,<8' 'pytest-rerunfailures<14' osrf-pycommon lark argcomplete \
+	packaging psutil catkin_pkg empy importlib_resources netifaces pyyaml \
+	ros-jazzy-ament-index-python ros-jazzy-rcl-interfaces ros-jazzy-builtin-interfaces
 
-.PHONY: test demo venv bench clean py36 test-jazzy test-launch
+.PHONY: test demo venv bench clean py36 test-jazzy test-launch test-launch-jazzy
 
 venv: $(VENV)/.installed
 
@@ -94,6 +102,23 @@ $(LAUNCH_VENV)/.installed: setup.py package.xml
 test-launch: $(LAUNCH_VENV)/.installed py36
 	LAUNCH_VENV=$(LAUNCH_VENV) bash .ci/launch_tests
 
+$(LAUNCH_VENV_JAZZY)/.installed: setup.py package.xml
+	@test -f '$(LAUNCH_TOOLS)/install.sh' || { echo 'no ros2 launch tools at $(LAUNCH_TOOLS)' \
+	  '(set LAUNCH_TOOLS=DIR)'; exit 2; }
+	@test -n "$(JAZZY_PYTHON)" || { echo 'test-launch-jazzy needs Python 3.12 (python3.12 on' \
+	  'PATH or pyenv 3.12.x)'; exit 2; }
+	test -x $(LAUNCH_VENV_JAZZY)/bin/python || $(JAZZY_PYTHON) -m venv $(LAUNCH_VENV_JAZZY)
+	$(LAUNCH_VENV_JAZZY)/bin/python -m pip install -q --upgrade pip
+	$(LAUNCH_VENV_JAZZY)/bin/python -m pip install -q -e '.[runtime,tools,test]' $(JAZZY_WHEELS) \
+	  $(LAUNCH_DEPS_JAZZY)
+	$(LAUNCH_VENV_JAZZY)/bin/python -m pip install -q --no-deps --no-index \
+	  '$(LAUNCH_TOOLS)'/wheels/*.whl
+	$(LAUNCH_VENV_JAZZY)/bin/python -c 'import launch, launch_ros, launch_testing, ros2cli'
+	touch $@
+
+test-launch-jazzy: $(LAUNCH_VENV_JAZZY)/.installed
+	LAUNCH_VENV=$(LAUNCH_VENV_JAZZY) LAUNCH_SCOPE=launch bash .ci/launch_tests
+
 demo: venv
 	$(VENV)/bin/fxseg demo --out $(DEMO_DIR)
 
@@ -101,4 +126,4 @@ bench: venv
 	$(VENV)/bin/fxseg bench
 
 clean:
-	rm -rf $(VENV) $(JAZZY_VENV) $(PY36_VENV) $(LAUNCH_VENV) out .pytest_cache
+	rm -rf $(VENV) $(JAZZY_VENV) $(PY36_VENV) $(LAUNCH_VENV) $(LAUNCH_VENV_JAZZY) out .pytest_cache

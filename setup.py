@@ -46,7 +46,15 @@ setup(
         ],
         'train': ['torch>=2.0'],
         'test': ['pytest>=6', 'onnxscript>=0.1', 'mcap-ros2-support>=0.5',
-                 'import-linter>=2.1', 'vermin>=1.6', 'colcon-common-extensions>=0.3'],
+                 'import-linter>=2.1', 'vermin>=1.6', 'colcon-common-extensions>=0.3',
+                 # the ament linters (test/test_flake8.py, test_pep257.py); the wheels do not
+                 # declare flake8 and the plugins that ament_flake8's package.xml names
+                 # (ament/ament_lint, ament_flake8/package.xml)
+                 'ros-ament-flake8>=0.17.3', 'ros-ament-pep257>=0.17.3',
+                 'flake8>=7.0', 'flake8-blind-except>=0.2.1', 'flake8-builtins>=2.1',
+                 'flake8-class-newline>=1.6', 'flake8-comprehensions>=3.14',
+                 'flake8-deprecated>=2.2.1', 'flake8-docstrings>=1.7',
+                 'flake8-import-order>=0.18.2', 'flake8-quotes>=3.3.2', 'pydocstyle>=6.3'],
         'ros': ['ros-rclpy', 'ros-sensor-msgs', 'ros-std-msgs', 'ros-diagnostic-msgs',
                 'ros-rmw-fastrtps-cpp', 'ros-lifecycle-msgs'],
     },

@@ -32,11 +32,11 @@ import importlib.util
 import os
 import sys
 
-import yaml
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+import yaml
 
 PACKAGE = 'fxseg_ros'
 PLATFORMS = ('cpu', 'tx2', 'px2')
@@ -113,7 +113,7 @@ def _overrides(context):
 def _executable():
     """(package, executable, leading arguments) of the node: lib/fxseg_ros, or this Python."""
     try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+        from ament_index_python.packages import get_package_prefix, PackageNotFoundError
     except ImportError:
         return None, sys.executable, ['-m', 'fxseg_ros.ros.node']
     try:
@@ -164,7 +164,7 @@ def _node(context, fixed_platform=None):
 
 
 def launch_arguments(fixed_platform=None):
-    """The DeclareLaunchArgument actions; `platform` only where it is not fixed."""
+    """Return the DeclareLaunchArgument actions; `platform` only where it is not fixed."""
     transport = _transport_module()
     declared = []
     if fixed_platform is None:
@@ -215,7 +215,7 @@ def launch_arguments(fixed_platform=None):
 
 
 def platform_launch_description(fixed_platform=None):
-    """The launch description; fixed_platform: the platform of cpu/tx2/px2.launch.py."""
+    """Return the launch description; fixed_platform: the platform of cpu/tx2/px2.launch.py."""
     return LaunchDescription(launch_arguments(fixed_platform) + [
         OpaqueFunction(function=_node, kwargs={'fixed_platform': fixed_platform}),
     ])

@@ -12,14 +12,13 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 from fxseg_ros import DEMO_MODEL
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import NUM_CLASSES
-from fxseg_ros.data.preprocess import (NET_INPUT_NAME, NET_INPUT_WH, NET_OUTPUT_NAME,
-                                       postprocess, preprocess)
+from fxseg_ros.data.preprocess import (NET_INPUT_NAME, NET_INPUT_WH, NET_OUTPUT_NAME, postprocess,
+                                       preprocess)
+import numpy as np
+import pytest
 
 #: Highest ROS domain ID that is safe on Linux (ports of participants beyond it collide with
 #: the ephemeral range; ROS 2 docs, "The ROS_DOMAIN_ID").
@@ -35,7 +34,7 @@ def make_tiny_net(path: Path, input_wh=NET_INPUT_WH, num_classes: int = NUM_CLAS
     Conv 3x3/4 (8 ch) -> Relu -> Conv 3x3 (16 ch) -> Relu -> Conv 1x1 (classes) -> Resize x4.
     """
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper, TensorProto
 
     rng = np.random.default_rng(seed)
     w, h = input_wh
@@ -82,13 +81,13 @@ def make_tiny_net(path: Path, input_wh=NET_INPUT_WH, num_classes: int = NUM_CLAS
 
 @pytest.fixture(scope='session')
 def tiny_net(tmp_path_factory) -> Path:
-    """A small random-weight bare network at the demo model's input size (640x360)."""
+    """Return a small random-weight bare network at the demo model's input size (640x360)."""
     return make_tiny_net(tmp_path_factory.mktemp('tiny') / 'tiny_net.onnx')
 
 
 @pytest.fixture(scope='session')
 def demo_model() -> Path:
-    """The committed demo model (bare FCN-AlexNet x0.25 graph)."""
+    """Return the committed demo model (bare FCN-AlexNet x0.25 graph)."""
     assert DEMO_MODEL.is_file(), 'the demo model %s is missing from the package' % DEMO_MODEL
     return DEMO_MODEL
 
@@ -106,22 +105,39 @@ def _isolated_ros_domain():
     yield
 
 
-@pytest.fixture(autouse=True, scope='session')
-def _isolated_caches(tmp_path_factory):
-    """
-    Every cache of the run under its temporary folder, never in $HOME.
+#: The cache variables every run gets, each a folder under one temporary root per run.
+CACHE_VARIABLES = {'FXSEG_CACHE_DIR': 'fxseg_ros', 'XDG_CACHE_HOME': 'xdg',
+                   'XDG_CONFIG_HOME': 'xdg_config', 'MPLCONFIGDIR': 'matplotlib',
+                   'ROS_HOME': 'ros', 'ROS_LOG_DIR': os.path.join('ros', 'log')}
 
-    The optimised-graph cache (FXSEG_CACHE_DIR), anything under XDG_CACHE_HOME and the ROS logs
-    of the nodes the tests start; shared by the tests of one run (the graphs are keyed by their
-    bytes), set before any module-scoped fixture starts a node.
+
+def pytest_configure(config):
     """
-    root = tmp_path_factory.mktemp('caches')
-    values = {'FXSEG_CACHE_DIR': str(root / 'fxseg_ros'), 'XDG_CACHE_HOME': str(root / 'xdg'),
-              'ROS_HOME': str(root / 'ros'), 'ROS_LOG_DIR': str(root / 'ros' / 'log')}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in values.items():
-            patch.setenv(name, value)
-        yield root
+    Every cache of the run under one temporary folder, never in $HOME.
+
+    The optimised-graph cache (FXSEG_CACHE_DIR), anything under XDG_CACHE_HOME /
+    XDG_CONFIG_HOME (ONNX Runtime writes ~/.cache/Microsoft/... when it is imported, which test
+    modules do while they are collected), matplotlib's config and font cache, and the ROS logs of
+    the nodes the tests start. Set here, before collection imports any test module; shared by the
+    tests of one run (the graphs are keyed by their bytes) and removed at its end.
+    """
+    import shutil
+    import tempfile
+
+    root = tempfile.mkdtemp(prefix='fxseg_tests_caches_')
+    saved = {name: os.environ.get(name) for name in CACHE_VARIABLES}
+    for name, leaf in CACHE_VARIABLES.items():
+        os.environ[name] = os.path.join(root, leaf)
+
+    def restore():
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(root, ignore_errors=True)
+
+    config.add_cleanup(restore)
 
 
 @pytest.fixture(autouse=True)
@@ -158,7 +174,7 @@ def camera_frames(count, size_hw=(720, 1280), seed=0):
 
 
 def session(model):
-    """An ONNX Runtime CPU session built here, not through the package (a reference)."""
+    """Return an ONNX Runtime CPU session built here, not through the package (a reference)."""
     import onnx
     import onnxruntime as ort
 
@@ -183,7 +199,7 @@ _CONDITION_INDEX = {name: i for i, name in enumerate(CONDITIONS)}
 
 
 def smooth_frame(seed: int, size_wh=SMOOTH_WH):
-    """A JPEG-friendly frame (gradients and flat boxes) and a label map with a few regions."""
+    """Return a JPEG-friendly frame (gradients and flat boxes) and a label map of a few regions."""
     w, h = size_wh
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w]
@@ -202,12 +218,12 @@ def smooth_frame(seed: int, size_wh=SMOOTH_WH):
 
 
 def frame_seed(seed, camera, condition, i):
-    """The `smooth_frame` seed of frame i of a camera's drive under a condition."""
+    """Return the `smooth_frame` seed of frame i of a camera's drive under a condition."""
     return seed * 1000 + camera * 100 + _CONDITION_INDEX[condition] * 10 + i
 
 
 def frame_source(seed, camera, condition, count, size_wh, fps):
-    """A `write_synthetic_bag` frame source of `smooth_frame`s (fast, JPEG-friendly)."""
+    """Yield a `write_synthetic_bag` frame source of `smooth_frame`s (fast, JPEG-friendly)."""
     for i in range(count):
         yield smooth_frame(frame_seed(seed, camera, condition, i), size_wh)
 
@@ -224,4 +240,3 @@ def _package_loggers_propagate():
         if name.split('.')[0] == 'fxseg_ros' and isinstance(logger, logging.Logger):
             logger.propagate = True
     yield
-

@@ -47,7 +47,7 @@ skip_without_launch = unittest.skipIf(LAUNCH_MISSING is not None, LAUNCH_MISSING
 
 
 def post_shutdown_test():
-    """launch_testing.post_shutdown_test(), or nothing where launch_testing is missing."""
+    """Return launch_testing.post_shutdown_test's decorator, or a no-op without launch_testing."""
     if LAUNCH_MISSING:
         return lambda cls: cls
     import launch_testing

@@ -18,9 +18,8 @@ import threading
 import time
 from typing import Dict, Iterable, List, Optional, Sequence
 
-import numpy as np
-
 from fxseg_ros.data.stamps import stamp_to_ns
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / 'config' / 'cpu.yaml'
@@ -32,9 +31,13 @@ WAIT_S = 20.0
 # so that fxseg_ros.ros.compat takes its branch for an older rclpy. rclpy itself is imported
 # first (its own modules keep what they imported); rclpy.qos_event and rclpy.lifecycle are
 # imported before rclpy.event_handler is hidden because on Iron and later they import it.
+# `event_keywords` restricts SubscriptionEventCallbacks to the keywords of an older branch (the
+# class of this rclpy, which rejects the others and shows only those in its signature), so the
+# node meets the event set of that branch: humble rclpy/rclpy/qos_event.py takes deadline,
+# incompatible_qos, liveliness and message_lost; foxy's the first three.
 _PRELUDE = r"""
-import importlib.abc, json, sys, warnings
-hide_modules, hide_names, argv = json.loads(sys.argv[1])
+import importlib.abc, inspect, json, sys, warnings
+hide_modules, hide_names, event_keywords, argv = json.loads(sys.argv[1])
 import importlib
 import rclpy, rclpy.node, rclpy.executors, rclpy.parameter, rclpy.signals
 with warnings.catch_warnings():
@@ -52,6 +55,18 @@ class _Hidden(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, _Hidden())
 for module, name in hide_names:
     delattr(sys.modules[module], name)
+if event_keywords:
+    _Callbacks = rclpy.qos_event.SubscriptionEventCallbacks
+    class _OlderCallbacks(_Callbacks):
+        def __init__(self, **callbacks):
+            unknown = sorted(set(callbacks) - set(event_keywords))
+            if unknown:
+                raise TypeError('unexpected keyword argument(s) %s' % unknown)
+            super().__init__(**callbacks)
+    _OlderCallbacks.__signature__ = inspect.Signature([
+        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None)
+        for k in event_keywords])
+    rclpy.qos_event.SubscriptionEventCallbacks = _OlderCallbacks
 from fxseg_ros.ros import compat
 print('COMPAT ' + json.dumps(compat.summary()), file=sys.stderr, flush=True)
 sys.argv = ['segmentation_node'] + argv
@@ -61,7 +76,7 @@ sys.exit(main())
 
 
 def yaml_value(value) -> str:
-    """A -p value in YAML flow style (strings quoted: 'abc', lists of strings)."""
+    """Return a -p value in YAML flow style (strings quoted: 'abc', lists of strings)."""
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, (list, tuple)):
@@ -74,8 +89,8 @@ def yaml_value(value) -> str:
 def node_command(params_file=CONFIG, params: Optional[Dict[str, object]] = None,
                  raw_params: Sequence[str] = (), hide_modules: Sequence[str] = (),
                  hide_names: Sequence[Sequence[str]] = (), ros_args: Sequence[str] = (),
-                 log_level: str = 'info') -> List[str]:
-    """The command line of a node process (this Python), optionally with rclpy parts hidden."""
+                 log_level: str = 'info', event_keywords: Sequence[str] = ()) -> List[str]:
+    """Return the command line of a node process (this Python), rclpy parts hidden if asked."""
     args = ['--ros-args', '--log-level', log_level]
     if params_file:
         args += ['--params-file', str(params_file)]
@@ -84,9 +99,10 @@ def node_command(params_file=CONFIG, params: Optional[Dict[str, object]] = None,
     for text in raw_params:
         args += ['-p', text]
     args += list(ros_args)
-    if not hide_modules and not hide_names:
+    if not hide_modules and not hide_names and not event_keywords:
         return [sys.executable, '-m', 'fxseg_ros.ros.node'] + args
-    spec = json.dumps([list(hide_modules), [list(n) for n in hide_names], args])
+    spec = json.dumps([list(hide_modules), [list(n) for n in hide_names], list(event_keywords),
+                       args])
     return [sys.executable, '-c', _PRELUDE, spec]
 
 
@@ -175,7 +191,7 @@ def call_service(probe, srv_type, name: str, request, timeout: float = WAIT_S):
 
 
 def lifecycle_state(probe, node_name: str) -> Optional[str]:
-    """The label of a managed node's state via lifecycle_msgs/srv/GetState."""
+    """Return the label of a managed node's state via lifecycle_msgs/srv/GetState."""
     from lifecycle_msgs.srv import GetState
 
     response = call_service(probe, GetState, node_name + '/get_state', GetState.Request())
@@ -197,7 +213,7 @@ def grey_frame() -> np.ndarray:
 
 
 def handshake_all(probe, cameras: Iterable[int], timeout: float = START_S) -> bool:
-    """Subscribers matched and one mask back per camera (both discovery directions done)."""
+    """Return whether subscribers matched and one mask came back per camera (both directions)."""
     frame = grey_frame()
     return probe.wait_for_subscribers(timeout) and all(
         probe.handshake(c, lambda: probe.frame_message(frame, 'bgr8', 'handshake'), timeout)

@@ -4,16 +4,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
-from conftest import frame_seed, frame_source, SMOOTH_WH, smooth_frame
-
+from conftest import frame_seed, frame_source, smooth_frame, SMOOTH_WH
 from fxseg_ros.data.bag import (BAG_VERSIONS, BagError, BagSpec, BagWriter, camera_namespace_of,
                                 CONDITION_TOPIC, DEFAULT_BAG_VERSION, label_topic_for,
                                 write_synthetic_bag)
 from fxseg_ros.data.bag_reader import BagFrameReader, iter_bag_images, list_topics
 from fxseg_ros.data.stamps import stamp_to_ns
+import numpy as np
+import pytest
 
 SIZE_WH = SMOOTH_WH
 
@@ -201,8 +199,8 @@ def test_make_bag_cli_writes_synthetic_drives(tmp_path, capsys):
     frames = list(BagFrameReader(out, image_topic='/cam0/image_raw/compressed'))
     assert [f.condition for f in frames] == ['day', 'day', 'night', 'night']
     from fxseg_ros.data.synth import SceneGenerator
-    expected = list(SceneGenerator(4, size_wh=(160, 96)).generate_sequence(0, 2, 'night',
-                                                                          fps=10.0))
+    expected = list(SceneGenerator(4, size_wh=(160, 96)).generate_sequence(
+        0, 2, 'night', fps=10.0))
     for f, (bgr, labels) in zip(frames[2:], expected):
         np.testing.assert_array_equal(f.labels, labels)
         assert np.abs(f.bgr().astype(np.int16) - bgr).mean() < 8  # JPEG of a noisy render
@@ -251,8 +249,8 @@ def test_mcap_decodes_with_an_independent_ros2_reader(tmp_path):
 def test_type_hashes_match_the_installed_ros_messages(tmp_path, storage):
     """`ros2 bag play` checks the recorded type hash against the installed message types."""
     import json
-    import sys
     from pathlib import Path
+    import sys
 
     import yaml
 
@@ -290,8 +288,8 @@ def test_default_version_is_one_humble_reads():
 @pytest.mark.parametrize('version', [8, 9])
 def test_each_version_reads_back_with_rosbags(tmp_path, storage, version):
     """Every message back through rosbags' reader; metadata in the layout of its version."""
-    import yaml
     from rosbags.rosbag2 import Reader
+    import yaml
 
     summary = write(tmp_path, storage, frames=2, version=version)
     info = _metadata(summary.path)

@@ -19,13 +19,11 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
-import pytest
-
 from cli_helpers import read_only_command
-
 import fxseg_ros
 from fxseg_ros.cli.main import main
+import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = Path(fxseg_ros.__file__).resolve().parent
@@ -412,7 +410,6 @@ def _tree(root: Path):
 
 def _write_tiny_bag(path: Path, cameras: int = 1) -> Path:
     from conftest import frame_source
-
     from fxseg_ros.data.bag import BagSpec, write_synthetic_bag
 
     write_synthetic_bag(path, BagSpec(frames_per_condition=2, size_wh=(96, 64),
@@ -422,11 +419,8 @@ def _write_tiny_bag(path: Path, cameras: int = 1) -> Path:
 
 @pytest.fixture(scope='module')
 def files(tmp_path_factory):
-    """The inputs of the cases: real files, and broken copies of them."""
-    import onnx
-
+    """Return the inputs of the cases: real files, and broken copies of them."""
     from conftest import make_tiny_net
-
     from fxseg_ros.data.synth import write_cityscapes
     from fxseg_ros.model.deploy import ensure_deployment_graph
     from fxseg_ros.quant.cache import write_calibration_cache
@@ -434,6 +428,7 @@ def files(tmp_path_factory):
     from fxseg_ros.quant.collect import ArrayReader
     from fxseg_ros.quant.fp16 import convert_to_fp16, save_model
     from fxseg_ros.quant.qdq import quantize_qdq
+    import onnx
 
     root = tmp_path_factory.mktemp('inputs')
     f = {'root': root, 'pkg': PACKAGE / 'assets'}

@@ -5,12 +5,12 @@
 import argparse
 import shlex
 
-import pytest
-
-from fxseg_ros.cli import demo, eval as eval_cli
+from fxseg_ros.cli import demo
+from fxseg_ros.cli import eval as eval_cli
 from fxseg_ros.cli.argtypes import condition_list, playback_rate, size_wh
 from fxseg_ros.cli.command_line import reproduce_command
 from fxseg_ros.cli.main import build_parser
+import pytest
 
 
 def _namespace(argv):

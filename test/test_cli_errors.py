@@ -6,11 +6,10 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 from fxseg_ros import __version__
 from fxseg_ros.cli import errors
 from fxseg_ros.cli.main import build_parser, main
+import pytest
 
 
 def test_a_message_of_several_lines_becomes_one():

@@ -23,9 +23,8 @@ import sys
 import threading
 import time
 
-import pytest
-
 from cli_helpers import read_only_command
+import pytest
 
 #: Where the runs get SIGINT: fractions of their progress.
 FRACTIONS = (0.1, 0.5, 0.9)

@@ -7,21 +7,21 @@ import array
 from types import SimpleNamespace
 
 import cv2
+from fxseg_ros.data.labels import colorize, palette_rgb
+from fxseg_ros.pipeline.convert import (array_to_image_fields, check_image,
+                                        colorize_to_image_fields, compressed_to_bgr, CONVERTERS,
+                                        FrameRejected, image_to_array, image_to_bgr,
+                                        labels_to_image_fields, REJECT_REASONS,
+                                        SUPPORTED_ENCODINGS)
 import numpy as np
 import pytest
-
-from fxseg_ros.data.labels import colorize, palette_rgb
-from fxseg_ros.pipeline.convert import (
-    CONVERTERS, FrameRejected, REJECT_REASONS, SUPPORTED_ENCODINGS, array_to_image_fields,
-    check_image, colorize_to_image_fields, compressed_to_bgr, image_to_array, image_to_bgr,
-    labels_to_image_fields)
 
 RNG = np.random.default_rng(7)
 BGR = RNG.integers(0, 256, (6, 10, 3), dtype=np.uint8)
 
 
 def image_msg(pixels, encoding, pad=0, is_bigendian=0, data_type=array.array):
-    """An Image-like message of `pixels` (H, W, C) stored row by row with `pad` bytes per row."""
+    """Return an Image-like message of `pixels` (H, W, C), row by row with `pad` bytes per row."""
     pixels = np.asarray(pixels)
     height, width = pixels.shape[:2]
     rows = pixels.reshape(height, -1).view(np.uint8).reshape(height, -1)
@@ -264,7 +264,7 @@ def test_array_fields_of_non_contiguous_input():
 
 
 def test_compressed_check_is_cheap_and_catches_what_it_can():
-    from fxseg_ros.pipeline.convert import CHECKS, check_compressed
+    from fxseg_ros.pipeline.convert import check_compressed, CHECKS
 
     data = encoded('.jpg')
     view = check_compressed(SimpleNamespace(format='jpeg', data=array.array('B', data)))

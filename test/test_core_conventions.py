@@ -3,13 +3,12 @@
 """Preprocessing conventions, label table and latency statistics."""
 
 
-import numpy as np
-import pytest
-
-from fxseg_ros.data.labels import CITYSCAPES_CLASSES, IGNORE_LABEL, NUM_CLASSES, colorize, \
-    palette_rgb
+from fxseg_ros.data.labels import (CITYSCAPES_CLASSES, colorize, IGNORE_LABEL, NUM_CLASSES,
+                                   palette_rgb)
 from fxseg_ros.data.preprocess import MEAN_BGR, postprocess, preprocess, STD_BGR
 from fxseg_ros.pipeline.stats import LatencyWindow, RateMeter
+import numpy as np
+import pytest
 
 
 def test_label_table_is_cityscapes_train_ids():

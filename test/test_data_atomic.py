@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Outputs under their final name only when complete (fxseg_ros.data.atomic)."""
 
-import pytest
-
 from fxseg_ros.data import atomic
+import pytest
 
 
 def test_a_file_appears_only_when_its_writer_finished(tmp_path):

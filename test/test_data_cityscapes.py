@@ -8,13 +8,12 @@ import hashlib
 from pathlib import Path
 
 import cv2
-import numpy as np
-import pytest
-
 from fxseg_ros.cli.main import build_parser
 from fxseg_ros.data.cityscapes import (CITYSCAPES_ID_TO_TRAIN_ID, CityscapesDataset,
                                        CityscapesLayoutError, label_ids_to_train_ids)
 from fxseg_ros.data.synth import SceneGenerator, write_cityscapes
+import numpy as np
+import pytest
 
 SIZE = (320, 180)
 
@@ -111,8 +110,8 @@ def test_real_cityscapes_label_ids_are_mapped(tmp_path):
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(split='train'), 'no split directory'),
-    (dict(split='val', cities=['dawn']), 'dawn'),
+    ({'split': 'train'}, 'no split directory'),
+    ({'split': 'val', 'cities': ['dawn']}, 'dawn'),
 ])
 def test_errors_name_the_problem_and_the_layout(tiny_tree, kwargs, message):
     with pytest.raises(CityscapesLayoutError, match=message) as info:

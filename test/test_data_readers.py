@@ -5,13 +5,12 @@
 from __future__ import annotations
 
 import cv2
-import numpy as np
-import pytest
-
 from fxseg_ros.data.preprocess import preprocess
 from fxseg_ros.data.readers import (CalibrationDataError, CityscapesCalibrationReader,
                                     FrameCalibrationReader, ImageFolderCalibrationReader)
 from fxseg_ros.data.synth import write_cityscapes
+import numpy as np
+import pytest
 
 
 def frames(n, size=(64, 48)):
@@ -43,11 +42,11 @@ def test_feeds_are_the_deployment_preprocessing():
 
 
 @pytest.mark.parametrize('n, kwargs, batches', [
-    (5, dict(), [1, 1, 1, 1, 1]),
-    (5, dict(batch_size=2), [2, 2, 1]),
-    (5, dict(max_frames=3), [1, 1, 1]),
-    (7, dict(stride=3), [1, 1, 1]),                  # frames 0, 3, 6
-    (7, dict(stride=2, max_frames=2, batch_size=4), [2]),
+    (5, {}, [1, 1, 1, 1, 1]),
+    (5, {'batch_size': 2}, [2, 2, 1]),
+    (5, {'max_frames': 3}, [1, 1, 1]),
+    (7, {'stride': 3}, [1, 1, 1]),                  # frames 0, 3, 6
+    (7, {'stride': 2, 'max_frames': 2, 'batch_size': 4}, [2]),
 ])
 def test_limits_and_batches(n, kwargs, batches):
     reader = FrameCalibrationReader(frames(n), **kwargs)
@@ -80,8 +79,8 @@ def test_callable_source_rewinds_and_one_shot_iterator_does_not():
 
 
 @pytest.mark.parametrize('kwargs, reason', [
-    (dict(max_frames=0), 'max_frames is 0'),
-    (dict(stride=5), 'stride'),
+    ({'max_frames': 0}, 'max_frames is 0'),
+    ({'stride': 5}, 'stride'),
 ])
 def test_empty_reader_says_why(kwargs, reason):
     source = [] if 'stride' in kwargs else frames(2)
@@ -118,8 +117,8 @@ def test_cityscapes_reader_filters_by_condition(cs_tree):
 
 
 @pytest.mark.parametrize('kwargs, match', [
-    (dict(split='val'), 'wrong --split'),
-    (dict(cities=['dusk']), 'dusk'),
+    ({'split': 'val'}, 'wrong --split'),
+    ({'cities': ['dusk']}, 'dusk'),
 ])
 def test_cityscapes_reader_errors(cs_tree, kwargs, match):
     with pytest.raises(CalibrationDataError, match=match):

@@ -3,12 +3,11 @@
 """Synthetic scene generator: determinism, frame/label consistency, classes, lighting."""
 
 import cv2
+from fxseg_ros.data.conditions import CONDITIONS
+from fxseg_ros.data.labels import TRAIN_ID
+from fxseg_ros.data.synth import generate_sequence, RENDERED_CLASSES, SceneGenerator
 import numpy as np
 import pytest
-
-from fxseg_ros.data.labels import TRAIN_ID
-from fxseg_ros.data.conditions import CONDITIONS
-from fxseg_ros.data.synth import generate_sequence, RENDERED_CLASSES, SceneGenerator
 
 ROAD, SKY, PERSON = TRAIN_ID['road'], TRAIN_ID['sky'], TRAIN_ID['person']
 REQUIRED = ('road', 'sidewalk', 'building', 'pole', 'traffic sign', 'vegetation', 'sky', 'person',
@@ -38,9 +37,9 @@ def test_same_seed_gives_identical_frames_in_any_order():
 
 
 @pytest.mark.parametrize('other', [
-    dict(seed=6, index=0, condition='day'),     # another seed
-    dict(seed=5, index=1, condition='day'),     # another scene
-    dict(seed=5, index=0, condition='night'),   # another condition
+    {'seed': 6, 'index': 0, 'condition': 'day'},     # another seed
+    {'seed': 5, 'index': 1, 'condition': 'day'},     # another scene
+    {'seed': 5, 'index': 0, 'condition': 'night'},   # another condition
 ])
 def test_different_inputs_give_different_frames(other):
     ref_img, ref_lab = SceneGenerator(5).generate(0, 'day')

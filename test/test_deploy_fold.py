@@ -9,15 +9,14 @@ crop), with its own numbers of border copies and crop offsets, including a crop 
 """
 
 
-import numpy as np
-import onnx
-import onnxruntime as ort
-import pytest
-from onnx import helper, numpy_helper, TensorProto
-
 from fxseg_ros.data.preprocess import postprocess, preprocess
 from fxseg_ros.model import deploy
 from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import onnxruntime as ort
+import pytest
 
 COARSE_HW = (8, 12)
 CLASSES = 5
@@ -25,7 +24,7 @@ CLASSES = 5
 
 def make_tail_net(path, head, tail, crop, scale=8, coords='asymmetric', seed=0):
     """
-    A bare network: Conv stride `scale` -> border copies -> Resize x scale -> crop.
+    Return a bare network: Conv stride `scale` -> border copies -> Resize x scale -> crop.
 
     Input `input` float32 (N, 3, 64, 96); output `scores` float32 (N, 5, 64, 96).
     """

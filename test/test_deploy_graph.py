@@ -3,17 +3,15 @@
 """Deployment graph: equivalence with the bare network + reference pre/post-processing."""
 
 
-import numpy as np
-import onnx
-import pytest
-from onnx import helper, TensorProto
-
 from conftest import camera_frames, reference_labels, session
-
 from fxseg_ros.data.preprocess import preprocess
 from fxseg_ros.model import deploy
-from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
 from fxseg_ros.runtime import trt_rules
+from fxseg_ros.runtime.onnxrt import channels_last_resize_ok
+import numpy as np
+import onnx
+from onnx import helper, TensorProto
+import pytest
 
 
 @pytest.fixture(scope='module')
@@ -83,7 +81,7 @@ def _uint8_readers(model):
 
 @pytest.mark.parametrize('output', ['camera', 'network'])
 def test_for_tensorrt_keeps_uint8_at_the_boundary_only(tiny_net, demo_model, output):
-    """TensorRT takes UINT8 only as network I/O and into Casts: no other node may read uint8."""
+    """For TensorRT UINT8 is only network I/O and Cast input: no other node may read uint8."""
     for bare in (tiny_net, demo_model):
         model = deploy.build_deployment_graph(bare, output=output, for_tensorrt=True)
         assert _uint8_readers(model) == []
@@ -202,7 +200,7 @@ def test_build_refuses_bad_arguments(tiny_net, tmp_path):
 
 
 def _bare_graph(op='Relu', opset=17, domain=''):
-    """input (1, 3, 8, 8) -> op -> scores: a bare network's I/O around one node."""
+    """Return a bare network's I/O around one node: input (1, 3, 8, 8) -> op -> scores."""
     nodes = [helper.make_node(op, ['input'], ['scores'], domain=domain)]
     graph = helper.make_graph(nodes, 'g', [
         helper.make_tensor_value_info('input', TensorProto.FLOAT, [1, 3, 8, 8])],
@@ -214,8 +212,10 @@ def _bare_graph(op='Relu', opset=17, domain=''):
 
 def test_files_without_a_network_are_refused_in_one_line(tmp_path):
     """
+    Refuse a file without a network before the version converter (which asserts in C++).
+
     An empty file loads as an empty ModelProto; neither it nor a graph without nodes or without
-    the default opset may reach the version converter (which asserts in C++).
+    the default opset may reach the version converter.
     """
     empty = tmp_path / 'empty.onnx'
     empty.write_bytes(b'')

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from fxseg_ros.cli.main import main
+import pytest
 
 
 @pytest.mark.ros

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from conftest import frame_source
-
 from fxseg_ros.cli.main import main
 from fxseg_ros.data.bag import BagSpec, write_synthetic_bag
+import pytest
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow, pytest.mark.usefixtures('requires_rclpy')]
 

@@ -7,12 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-import cv2
-import numpy as np
-import pytest
-
 from conftest import frame_source, make_tiny_net, session, smooth_frame
-
+import cv2
 from fxseg_ros.cli.main import build_parser, main
 from fxseg_ros.data.bag import BagSpec, BagWriter, write_synthetic_bag
 from fxseg_ros.data.labels import NUM_CLASSES
@@ -20,6 +16,8 @@ from fxseg_ros.data.preprocess import postprocess, preprocess
 from fxseg_ros.eval import replay, sources
 from fxseg_ros.eval.models import describe_model
 from fxseg_ros.eval.report import article_table, format_bytes, write_report
+import numpy as np
+import pytest
 
 SIZE_WH = (160, 96)
 
@@ -39,7 +37,7 @@ def tiny_net_b(tmp_path_factory):
 
 def independent_miou(bag, model):
     """
-    mIoU overall and per condition computed another way than the replay.
+    Return the mIoU overall and per condition, computed another way than the replay.
 
     rosbags messages grouped by stamp (no BagFrameReader), raw bytes reshaped with numpy (no
     pipeline.convert), the bare network on `preprocess()` blobs (no deployment graph, no runner),
@@ -47,9 +45,8 @@ def independent_miou(bag, model):
     ConfusionMatrix): classes present in the ground truth, 255 ignored, predictions outside the
     classes wrong.
     """
-    from rosbags.rosbag2 import Reader
-
     from fxseg_ros.data.bag import get_typestore
+    from rosbags.rosbag2 import Reader
 
     store = get_typestore()
     frames, labels, conditions = {}, {}, {}
@@ -227,6 +224,10 @@ def test_eval_cli_on_a_bag(tiny_bag, tiny_net, tmp_path, capsys):
     with_ms, without_ms, pct = int(line.group(1)), int(line.group(2)), float(line.group(3))
     assert (with_ms, without_ms) == (round(timing['wall_ms']), round(timing['bare_wall_ms']))
     assert pct == round(timing['overhead_vs_bare_pct'], 1)
+    # ... and that percentage is the with-metrics replay's wall time over the bare replay's wall
+    # time (both stored), not over a pipeline-only time
+    assert timing['overhead_vs_bare_pct'] == pytest.approx(
+        100.0 * (timing['wall_ms'] / timing['bare_wall_ms'] - 1.0), abs=0.05)
     assert (pct > 0) == (timing['wall_ms'] > timing['bare_wall_ms'])
     miou = metrics['runs'][0]['accuracy']['miou']
     assert re.search(r'\| tiny_net \| .* \| FP32 \| .* \| %.2f \| baseline \|' % (100 * miou),

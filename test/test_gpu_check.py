@@ -8,9 +8,8 @@ from pathlib import Path
 import subprocess
 import sys
 
-import pytest
-
 from fxseg_ros.runtime.cuda_device import CudaError, open_device
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / 'tools' / 'gpu_check.py'
 

@@ -12,10 +12,10 @@ launch_testing is not installed.
 """
 
 import os
+from pathlib import Path
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -16,12 +16,11 @@ import os
 import sys
 import unittest
 
-import numpy as np
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
-from launch_helpers import (START_TIMEOUT_S, assert_no_traceback, include,  # noqa: E402
-                            post_shutdown_test, skip_without_launch)
+from launch_helpers import (assert_no_traceback, include, post_shutdown_test,  # noqa: E402
+                            skip_without_launch, START_TIMEOUT_S)
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 TOPICS = ['/fxseg_launch_test/cam_front/image_raw', '/fxseg_launch_test/cam_left/image_raw']
 MASK_STATUS = '/fxseg_launch_test/cam_front/segmentation/mask'
@@ -30,8 +29,9 @@ MASK_STATUS = '/fxseg_launch_test/cam_front/segmentation/mask'
 @pytest.mark.launch_test
 @skip_without_launch
 def generate_test_description():
-    import launch
     import launch_testing.actions
+
+    import launch
 
     return launch.LaunchDescription([
         include('cpu.launch.py', {'camera_topics': '[%s]' % ', '.join(TOPICS),

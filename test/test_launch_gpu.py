@@ -17,12 +17,10 @@ import sys
 import tempfile
 import unittest
 
-import numpy as np
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
-from launch_helpers import (LAUNCH_MISSING, include, parametrize,  # noqa: E402
-                            post_shutdown_test)
+from launch_helpers import include, LAUNCH_MISSING, parametrize, post_shutdown_test  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 TOPIC = '/fxseg_launch_test/cam_front/image_raw'
 #: First start builds the engine (minutes on a Jetson)
@@ -48,8 +46,9 @@ skip_without_gpu = unittest.skipIf(MISSING is not None, MISSING or '')
 @parametrize('platform', ['tx2', 'px2'])
 @skip_without_gpu
 def generate_test_description(platform):
-    import launch
     import launch_testing.actions
+
+    import launch
 
     engine_dir = tempfile.mkdtemp(prefix='fxseg_engines_')
     if platform == 'px2':
@@ -75,7 +74,7 @@ class TestEngineNode(unittest.TestCase):
 
     def test_mask_from_the_engine(self, proc_output, platform):
         from fxseg_ros.data.synth import SceneGenerator
-        from fxseg_ros.ros.probe import SegmentationProbe, mask_array
+        from fxseg_ros.ros.probe import mask_array, SegmentationProbe
 
         proc_output.assertWaitFor('model loaded', timeout=START_TIMEOUT_S, stream='stderr')
         frame, truth = SceneGenerator(seed=5).generate(0, 'day')

@@ -14,11 +14,10 @@ import os
 import sys
 import unittest
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
-from launch_helpers import (LAUNCH_MISSING, LIFECYCLE_MISSING, START_TIMEOUT_S,  # noqa: E402
-                            assert_no_traceback, include, post_shutdown_test)
+from launch_helpers import (assert_no_traceback, include, LAUNCH_MISSING,  # noqa: E402
+                            LIFECYCLE_MISSING, post_shutdown_test, START_TIMEOUT_S)
+import pytest  # noqa: E402
 
 TOPIC = '/fxseg_launch_lifecycle/image_raw'
 MISSING = LAUNCH_MISSING or LIFECYCLE_MISSING
@@ -28,8 +27,9 @@ skip_if_missing = unittest.skipIf(MISSING is not None, MISSING or '')
 @pytest.mark.launch_test
 @skip_if_missing
 def generate_test_description():
-    import launch
     import launch_testing.actions
+
+    import launch
 
     return launch.LaunchDescription([
         include('cpu.launch.py', {'camera_topics': '[%s]' % TOPIC, 'autostart': 'false'}),
@@ -41,8 +41,8 @@ def generate_test_description():
 class TestManagedStart(unittest.TestCase):
 
     def test_unconfigured_until_a_manager_activates_it(self, proc_output):
-        import ros_helpers as H
         from fxseg_ros.ros.probe import SegmentationProbe
+        import ros_helpers as H
 
         proc_output.assertWaitFor('waiting for a lifecycle manager', timeout=START_TIMEOUT_S,
                                   stream='stderr')

@@ -17,11 +17,11 @@ import sys
 import tempfile
 import unittest
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
-from launch_helpers import (START_TIMEOUT_S, TENSORRT_PRESENT, assert_no_traceback,  # noqa: E402
-                            include, parametrize, post_shutdown_test, skip_without_launch)
+from launch_helpers import (assert_no_traceback, include, parametrize,  # noqa: E402
+                            post_shutdown_test, skip_without_launch, START_TIMEOUT_S,
+                            TENSORRT_PRESENT)
+import pytest  # noqa: E402
 
 TOPIC = '/fxseg_launch_platform/image_raw'
 #: (launch file, platform argument or '', exit code the node must end with)
@@ -39,8 +39,9 @@ NO_TENSORRT = 'the TensorRT Python bindings are not installed'
 @parametrize('launch_file, platform, code', RUNS)
 @skip_without_launch
 def generate_test_description(launch_file, platform, code):
-    import launch
     import launch_testing.actions
+
+    import launch
 
     if code == 2 and TENSORRT_PRESENT:
         raise unittest.SkipTest('TensorRT is installed here: test_launch_gpu.py runs %s'
@@ -69,9 +70,8 @@ class TestPlatform(unittest.TestCase):
             proc_info.assertWaitForShutdown(process='segmentation_node',
                                             timeout=START_TIMEOUT_S)
             return
-        import numpy as np
-
         from fxseg_ros.ros.probe import SegmentationProbe
+        import numpy as np
 
         proc_output.assertWaitFor('segmenting', timeout=START_TIMEOUT_S, stream='stderr')
         with SegmentationProbe([TOPIC]) as probe:

@@ -17,10 +17,9 @@ from pathlib import Path
 import sys
 import xml.etree.ElementTree as ET
 
+from fxseg_ros.ros import params as P
 import pytest
 import yaml
-
-from fxseg_ros.ros import params as P
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_DIR = ROOT / 'launch'

@@ -18,12 +18,11 @@ import os
 import sys
 import unittest
 
-import pytest
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # launch_test loads files by path
-from launch_helpers import (START_TIMEOUT_S, assert_no_traceback, environment,  # noqa: E402
-                            include, parametrize, post_shutdown_test, skip_without_launch,
+from launch_helpers import (assert_no_traceback, environment, include, parametrize,  # noqa: E402
+                            post_shutdown_test, skip_without_launch, START_TIMEOUT_S,
                             transport_env)
+import pytest  # noqa: E402
 
 TOPIC = '/fxseg_launch_transport/image_raw'
 #: (the node's transport argument, the driver's setup, whether frames can flow)
@@ -40,8 +39,9 @@ RUNS = [
 @parametrize('node_transport, driver_transport, flows', RUNS)
 @skip_without_launch
 def generate_test_description(node_transport, driver_transport, flows):
-    import launch
     import launch_testing.actions
+
+    import launch
 
     return launch.LaunchDescription([
         include('cpu.launch.py', {'camera_topics': '[%s]' % TOPIC,
@@ -55,8 +55,8 @@ class TestTransport(unittest.TestCase):
 
     def test_frames_flow_or_the_node_says_what_to_check(self, proc_output, node_transport,
                                                         driver_transport, flows):
-        import ros_helpers as H
         from fxseg_ros.ros.probe import SegmentationProbe
+        import ros_helpers as H
 
         proc_output.assertWaitFor('segmenting', timeout=START_TIMEOUT_S, stream='stderr')
         with environment(transport_env(driver_transport)):

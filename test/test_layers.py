@@ -90,8 +90,9 @@ def test_each_contract_catches_an_import_that_breaks_it(tmp_path):
 
 def test_cycles_are_not_waived_inside_a_layer():
     """
-    The acyclic contract ignores only the session-factory imports the layers contract ignores
-    (imports from below runtime), no import between two modules of one package.
+    The acyclic contract ignores only the session-factory imports the layers contract ignores.
+
+    Those are the imports from below runtime; no import between two modules of one package.
     """
     import configparser
 

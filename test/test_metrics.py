@@ -4,22 +4,23 @@
 
 from __future__ import annotations
 
+from fxseg_ros.data.labels import NUM_CLASSES
+from fxseg_ros.metrics.accumulate import (AccuracyAccumulator, add_joint_histogram,
+                                          joint_histogram, StageLatencies)
+from fxseg_ros.metrics.confusion import ConfusionMatrix
+from fxseg_ros.metrics.small_objects import extract_small_objects, SmallObjectMetric
 import numpy as np
 import pytest
-
-from fxseg_ros.data.labels import NUM_CLASSES
-from fxseg_ros.metrics.accumulate import (AccuracyAccumulator, StageLatencies, add_joint_histogram,
-                                          joint_histogram)
-from fxseg_ros.metrics.confusion import ConfusionMatrix
-from fxseg_ros.metrics.small_objects import SmallObjectMetric, extract_small_objects
 
 ROAD, SIDEWALK, BUILDING, POLE, SKY, PERSON, CAR = 0, 1, 2, 5, 10, 11, 13
 
 
 def hand_case():
     """
-    4x4 ground truth / prediction with an ignore pixel, a predicted class absent from ground
-    truth (sky) and an out-of-range prediction (200).
+    Return a 4x4 ground truth / prediction pair.
+
+    With an ignore pixel, a predicted class absent from ground truth (sky) and an out-of-range
+    prediction (200).
     """
     gt = np.array([[0, 0, 0, 1],
                    [0, 0, 1, 1],
@@ -88,8 +89,10 @@ def test_accuracy_accumulator_per_condition_and_totals():
 
 def small_scene():
     """
-    12x12 labels: a 13-pixel person (a 3x3 block and a 2x2 block touching diagonally, one
-    8-connected component), a 1-pixel person, a 30-pixel car, one ignore pixel.
+    Return 12x12 labels with small objects.
+
+    A 13-pixel person (a 3x3 block and a 2x2 block touching diagonally, one 8-connected
+    component), a 1-pixel person, a 30-pixel car, one ignore pixel.
     """
     gt = np.zeros((12, 12), np.uint8)
     gt[2:5, 2:5] = PERSON
@@ -174,7 +177,7 @@ def test_stage_latencies_percentiles_and_batches():
 
 
 def reference_small_objects(gt, max_pixels, classes):
-    """The straightforward definition: per-class labelling of the whole frame."""
+    """Return the straightforward definition: per-class labelling of the whole frame."""
     import cv2
     found = []
     for c in classes:

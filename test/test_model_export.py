@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
+from fxseg_ros.model.config import bilinear_kernel, FCNConfig
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto
 import onnxruntime as ort
 import pytest
-
-from fxseg_ros.model.config import bilinear_kernel, FCNConfig
 
 try:  # the train extra; without it every test here skips (requires_torch)
     import torch
@@ -18,11 +17,10 @@ except ModuleNotFoundError as missing:
     if missing.name != 'torch':
         raise
 else:
-    import torch.nn.functional as F
-
-    from fxseg_ros.model.export import (
-        build_bare_graph, compare_with_torch, export_bare, read_config, resize_equivalent)
+    from fxseg_ros.model.export import (build_bare_graph, compare_with_torch, export_bare,
+                                        read_config, resize_equivalent)
     from fxseg_ros.model.fcn_alexnet import build_model
+    import torch.nn.functional as F
 
 pytestmark = pytest.mark.usefixtures('requires_torch')
 
@@ -33,7 +31,7 @@ def _session(model_proto: onnx.ModelProto) -> ort.InferenceSession:
 
 
 def _loud_model(config: FCNConfig, seed: int = 0):
-    """A random model whose scores are O(1) (the init makes them ~0.01), in eval mode."""
+    """Return a random model whose scores are O(1) (the init makes them ~0.01), in eval mode."""
     model = build_model(config, seed=seed).eval()
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():

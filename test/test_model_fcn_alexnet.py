@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
+from fxseg_ros.model.config import bilinear_kernel, FCNConfig
 import numpy as np
 import pytest
-
-from fxseg_ros.model.config import bilinear_kernel, FCNConfig
 
 try:  # the train extra; without it every test here skips (requires_torch)
     import torch
@@ -15,9 +14,9 @@ except ModuleNotFoundError as missing:
     if missing.name != 'torch':
         raise
 else:
-    from fxseg_ros.model.fcn_alexnet import (
-        build_model, count_macs, count_parameters, FCNAlexNet, FixedBilinearUpscore, layer_table,
-        load_checkpoint, LocalResponseNorm, save_checkpoint)
+    from fxseg_ros.model.fcn_alexnet import (build_model, count_macs, count_parameters, FCNAlexNet,
+                                             FixedBilinearUpscore, layer_table, load_checkpoint,
+                                             LocalResponseNorm, save_checkpoint)
 
 pytestmark = pytest.mark.usefixtures('requires_torch')
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 
 import cv2
-import numpy as np
-import pytest
-
 from fxseg_ros.cli.main import build_parser, main
 from fxseg_ros.data.labels import TRAIN_ID
 from fxseg_ros.data.preprocess import preprocess
 from fxseg_ros.data.synth import SceneGenerator
 from fxseg_ros.eval import heldout
 from fxseg_ros.model.config import FCNConfig
+import numpy as np
+import pytest
 
 try:  # the train extra; without it every test here skips (requires_torch)
     import torch
@@ -35,11 +34,11 @@ TINY_WH = (160, 96)
 
 
 def _options(tmp_path, **kwargs):
-    values = dict(config=TINY, out_dir=str(tmp_path / 'run'), conditions=('day',),
-                  train_count=2, data_seed=7, cache=str(tmp_path / 'cache'),
-                  input_wh=TINY_WH, steps=4,
-                  batch_size=2, lr=1e-3, warmup=1, checkpoint_every=2, threads=2,
-                  progress=False)
+    values = {'config': TINY, 'out_dir': str(tmp_path / 'run'), 'conditions': ('day',),
+              'train_count': 2, 'data_seed': 7, 'cache': str(tmp_path / 'cache'),
+              'input_wh': TINY_WH, 'steps': 4,
+              'batch_size': 2, 'lr': 1e-3, 'warmup': 1, 'checkpoint_every': 2, 'threads': 2,
+              'progress': False}
     values.update(kwargs)
     return training.TrainOptions(**values)
 
@@ -127,8 +126,8 @@ def test_resume_continues_the_identical_run(tiny_set, tmp_path):
     paused = training.train(_options(tmp_path / 'b', stop_after=2), dataset)
     assert paused['model_path'] is None and paused['step'] == 2
     state = torch_load(tmp_path / 'b' / 'run' / training.LAST_CHECKPOINT)
-    assert state['step'] == 2 and set(state) >= {'optimizer', 'scheduler', 'sampler',
-                                                  'torch_rng', 'config', 'state_dict'}
+    assert state['step'] == 2 and set(state) >= {
+        'optimizer', 'scheduler', 'sampler', 'torch_rng', 'config', 'state_dict'}
     resumed = training.train(_options(tmp_path / 'b', resume=True), dataset)
     assert resumed['step'] == straight['step'] == 4
     a = load_checkpoint(straight['model_path']).state_dict()
@@ -179,7 +178,7 @@ def test_evaluate_counts_iou_over_classes_present():
         scores[:, TRAIN_ID['road']] = 1.0
         return scores
     result = heldout.evaluate(all_road, count=2, seed=11, conditions=('night',),
-                               progress=False)
+                              progress=False)
     labels = np.stack([SceneGenerator(11).generate(i, 'night')[1] for i in range(2)])
     present = np.unique(labels[labels != 255])
     road = (labels == TRAIN_ID['road']).sum() / float((labels != 255).sum())
@@ -211,7 +210,6 @@ def test_cli_evaluate_only_without_a_model_says_so(tmp_path, capsys):
 def test_evaluate_only_runs_a_model_at_its_own_input_size(tmp_path, capsys):
     """A 320x192 bare graph: frames resized to its input, labels scored at 1280x720."""
     from conftest import make_tiny_net, session
-
     from fxseg_ros.data.preprocess import postprocess
     from fxseg_ros.metrics.confusion import ConfusionMatrix
 

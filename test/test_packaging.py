@@ -14,10 +14,10 @@ pip: install_requires names no pip package but setuptools.
 
 import importlib.util
 import os
+from pathlib import Path
 import subprocess
 import sys
 import sysconfig
-from pathlib import Path
 
 import pytest
 
@@ -37,7 +37,7 @@ def _run(cmd, cwd, env=None, timeout=300):
 
 
 def _build_environment(root: Path) -> Path:
-    """A venv whose site-packages links the suite's, OpenCV without metadata; its python."""
+    """Return a venv whose site-packages links the suite's, OpenCV without metadata; its python."""
     proc = _run([sys.executable, '-m', 'venv', '--without-pip', root], root.parent)
     assert proc.returncode == 0, proc.stdout
     python = root / 'bin' / 'python'

@@ -3,12 +3,11 @@
 """The overlay blend and the model / label table class-count check (no ROS)."""
 
 
-import numpy as np
-import pytest
-
 from fxseg_ros.data.labels import NUM_CLASSES, palette_rgb
 from fxseg_ros.pipeline.classes import class_count_problem, model_class_count
 from fxseg_ros.pipeline.overlay import blend_overlay
+import numpy as np
+import pytest
 
 RNG = np.random.default_rng(11)
 

@@ -3,14 +3,13 @@
 """SegmentationPipeline: frame sizes, batch splitting and stage timings."""
 
 
+from conftest import camera_frames, reference_labels, session
 import cv2
-import numpy as np
-import pytest
-
 from fxseg_ros.pipeline.pipeline import PipelineResult, SegmentationPipeline, STAGES
 from fxseg_ros.runtime.base import Runner
 from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
-from conftest import camera_frames, reference_labels, session
+import numpy as np
+import pytest
 
 
 @pytest.fixture(scope='module')

@@ -14,10 +14,10 @@ for ROS 2 / TensorRT modules missing there, and the runtime-path unit tests pass
 import ast
 import json
 import os
+from pathlib import Path
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import pytest
 
@@ -191,7 +191,7 @@ def test_runtime_path_unit_tests_pass_on_python36(tmp_path):
         cwd=str(REPO), env=_py36_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         universal_newlines=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-5000:]
-    passed = {f: 0 for f in PY36_TEST_FILES}
+    passed = dict.fromkeys(PY36_TEST_FILES, 0)
     for case in ElementTree.parse(str(report)).iter('testcase'):
         module = case.get('classname', '').split('.')[1] + '.py'
         outcome = [child.tag for child in case]

@@ -4,13 +4,11 @@
 
 import struct
 
+from fxseg_ros.quant.cache import (decode_trt_version, encode_trt_version,
+                                   format_calibration_cache, hex_to_scale, parse_calibration_cache,
+                                   read_calibration_cache, scale_to_hex, write_calibration_cache)
 import numpy as np
 import pytest
-
-from fxseg_ros.quant.cache import (decode_trt_version, encode_trt_version,
-                                   format_calibration_cache, hex_to_scale,
-                                   parse_calibration_cache, read_calibration_cache, scale_to_hex,
-                                   write_calibration_cache)
 
 
 @pytest.mark.parametrize('version, number', [

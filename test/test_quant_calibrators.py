@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pytest
-
-from fxseg_ros.quant.calibrators import (AbsHistogram, CalibrationResult, HistogramCalibrator,
-                                         calibrate, clip_fraction, entropy_divergences,
-                                         entropy_threshold, level_histogram,
+from fxseg_ros.quant.calibrators import (AbsHistogram, calibrate, CalibrationResult, clip_fraction,
+                                         entropy_divergences, entropy_threshold,
+                                         HistogramCalibrator, level_histogram,
                                          percentile_threshold)
 from fxseg_ros.quant.collect import ArrayReader
+import numpy as np
+import pytest
 
 EDGES = np.linspace(0.0, 2048.0, 2049)  # bin j = [j, j + 1): edges equal bin indices
 
@@ -87,7 +86,7 @@ def test_entropy_matches_nvidia_modelopt():
     histogram = pytest.importorskip(
         'modelopt.torch.quantization.calib.histogram',
         reason='nvidia-modelopt (and its scipy/pydantic deps) is not installed; install it '
-               'to cross-check the entropy calibration against NVIDIA\'s implementation')
+               "to cross-check the entropy calibration against NVIDIA's implementation")
     rng = np.random.default_rng(1)
     cases = [np.abs(rng.standard_normal(100000)),
              np.maximum(rng.standard_normal(100000) * 3 - 2, 0),
@@ -101,8 +100,9 @@ def test_entropy_matches_nvidia_modelopt():
 
 def test_onnxruntime_entropy_defaults_degenerate_to_max():
     """
-    ONNX Runtime's HistogramCollector with its defaults (128 bins, 128 quantized bins) has one
-    candidate only, the whole range: its "entropy" threshold is the absolute maximum.
+    ONNX Runtime's HistogramCollector with its defaults has one candidate only, the whole range.
+
+    With 128 bins and 128 quantized bins, its "entropy" threshold is the absolute maximum.
 
     ORT's own algorithm is no reference for TensorRT's even with 2048 bins: it histograms the
     signed values, grows a window symmetrically around zero, truncates Q to integers and
@@ -226,7 +226,6 @@ def test_unknown_method():
 
 def test_calibration_remembers_its_model(tmp_path):
     from conftest import make_tiny_net
-
     from fxseg_ros.quant.calibrators import check_calibration_model
 
     model = make_tiny_net(tmp_path / 'a.onnx', input_wh=(64, 48), seed=0)

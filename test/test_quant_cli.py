@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 
-import onnx
-import pytest
-
 from fxseg_ros.cli.main import build_parser, main
 from fxseg_ros.quant.cache import read_calibration_cache
+import onnx
+import pytest
 
 
 @pytest.mark.parametrize('argv, expected', [
@@ -169,9 +168,8 @@ def test_report_and_mixed_precision_on_tiny_net(tmp_path, tiny_net, capsys):
 
 
 def _folder(tmp_path):
-    """An image folder of two synthetic frames."""
+    """Return an image folder of two synthetic frames."""
     import cv2
-
     from fxseg_ros.data.synth import SceneGenerator
 
     folder = tmp_path / 'images'

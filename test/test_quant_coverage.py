@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 from fxseg_ros.data.preprocess import preprocess
 from fxseg_ros.quant.calibrators import calibrate
 from fxseg_ros.quant.collect import ArrayReader
 from fxseg_ros.quant.coverage import check_coverage, format_coverage
+import numpy as np
+import pytest
 
 SIZE_WH = (64, 48)
 

@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import onnx
-import pytest
-from onnx import TensorProto, numpy_helper
-
 from fxseg_ros.quant.fp16 import convert_to_fp16, emulate_fp16
 from fxseg_ros.runtime.session import make_session
+import numpy as np
+import onnx
+from onnx import numpy_helper, TensorProto
+import pytest
 
 
 @pytest.fixture(scope='module')

@@ -19,13 +19,12 @@ reference models the one this CPU has exactly.
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-from onnx import TensorProto, helper, numpy_helper
-
 from fxseg_ros.quant.mac import (conv2d_int32, conv2d_int32_u8s8_avx2, dot_dp4a, dp4a, im2col,
                                  quantize, requantize)
 from fxseg_ros.runtime.session import make_session
+import numpy as np
+from onnx import helper, numpy_helper, TensorProto
+import pytest
 
 
 def test_dp4a_four_products_into_int32():

@@ -4,20 +4,23 @@
 
 from __future__ import annotations
 
-import numpy as np
-import onnx
-import pytest
-from onnx import TensorProto, helper, numpy_helper
-
 from fxseg_ros.quant.calibrators import calibrate
 from fxseg_ros.quant.collect import ArrayReader
-from fxseg_ros.runtime.session import make_session
 from fxseg_ros.quant.qdq import (check_tensorrt_rules, optimized_op_types, quantize_qdq,
                                  quantized_nodes, weight_bytes)
+from fxseg_ros.runtime.session import make_session
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import pytest
 
 
 def _deconv_net(path):
-    """input (N,3,16,24) -> Conv 3x3 (8) -> Relu -> ConvTranspose 4x4/2 (5) -> out (N,5,32,48)."""
+    """
+    Return a small network with a deconvolution.
+
+    input (N,3,16,24) -> Conv 3x3 (8) -> Relu -> ConvTranspose 4x4/2 (5) -> out (N,5,32,48).
+    """
     rng = np.random.default_rng(1)
     inits = [
         numpy_helper.from_array((rng.standard_normal((8, 3, 3, 3)) * 0.4).astype(np.float32),

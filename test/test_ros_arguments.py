@@ -3,9 +3,8 @@
 """The node's command-line checks before rclpy starts (no rclpy: runs on Python 3.6 too)."""
 
 
-import pytest
-
 from fxseg_ros.ros.arguments import command_line_problem, override_problem, parse_ros_arguments
+import pytest
 
 
 @pytest.mark.parametrize('argv, files, overrides', [

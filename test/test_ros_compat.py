@@ -115,10 +115,12 @@ def _compat_line(log: str) -> dict:
 #: distinct node names: the graph is asked for each node's services by name
 NODE_NAMES = {'foxy': 'segmentation_node_foxy', 'humble': 'segmentation_node_humble'}
 BRANCHES = {
-    'humble': dict(hide_modules=['rclpy.event_handler']),
-    'foxy': dict(hide_modules=['rclpy.event_handler', 'rclpy.lifecycle'],
-                 hide_names=[['rclpy.signals', 'SignalHandlerOptions'],
-                             ['rclpy.parameter', 'parameter_value_to_python']]),
+    'humble': {'hide_modules': ['rclpy.event_handler'],
+               'event_keywords': ['deadline', 'incompatible_qos', 'liveliness', 'message_lost']},
+    'foxy': {'hide_modules': ['rclpy.event_handler', 'rclpy.lifecycle'],
+             'hide_names': [['rclpy.signals', 'SignalHandlerOptions'],
+                            ['rclpy.parameter', 'parameter_value_to_python']],
+             'event_keywords': ['deadline', 'incompatible_qos', 'liveliness']},
 }
 
 
@@ -156,6 +158,8 @@ def test_node_runs_on_the_humble_and_foxy_branches(demo_model, tmp_path):
         for name, (process, probe, topic) in runs.items():
             branch = _compat_line(process.log())
             assert branch['event_module'] == 'rclpy.qos_event'
+            assert branch['matched_event'] is False   # no matched events before Iron
+            assert branch['message_lost_event'] == (name != 'foxy')
             assert branch['lifecycle'] == (name != 'foxy')
             assert branch['signal_handler_options'] == (name != 'foxy')
             process.signal(signal.SIGINT)
@@ -190,6 +194,7 @@ def test_foxy_self_managed_node_runs_the_lifecycle_state_machine():
     rclpy.init(context=context)
 
     class Recorder(compat._SelfManagedNode):
+
         def __init__(self):
             super().__init__('self_managed', context=context)
             self.calls = []

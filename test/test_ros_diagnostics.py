@@ -3,10 +3,9 @@
 """Per-camera statistics and their diagnostics keys and levels (no DDS)."""
 
 
+from fxseg_ros.ros.diagnostics import (CameraStats, ERROR, OK, STAGES, status_level, status_values,
+                                       WARN)
 import pytest
-
-from fxseg_ros.ros.diagnostics import (CameraStats, ERROR, OK, STAGES, WARN, status_level,
-                                       status_values)
 
 
 def feed(stats, count, rate_hz, e2e_ms, start_s=100.0, stamp0_s=50.0):
@@ -14,7 +13,7 @@ def feed(stats, count, rate_hz, e2e_ms, start_s=100.0, stamp0_s=50.0):
     for i in range(count):
         t = start_s + i / rate_hz
         stats.on_received(t)
-        stages = {stage: 1.0 for stage in STAGES}
+        stages = dict.fromkeys(STAGES, 1.0)
         stages['e2e'] = e2e_ms
         stats.on_published(t + e2e_ms / 1e3, stamp0_s + i / rate_hz, stages, 30.0)
     return start_s + count / rate_hz

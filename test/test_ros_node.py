@@ -16,25 +16,23 @@ import signal
 import time
 
 import cv2
-import numpy as np
-import pytest
-import yaml
-
-try:
-    import rclpy  # noqa: F401
-    from sensor_msgs.msg import CompressedImage, Image
-
-    import ros_helpers as H
-    from fxseg_ros.ros.probe import SegmentationProbe, mask_array, status_dict, to_stamp
-    ROS_MISSING = None
-except ImportError as exc:  # skipped inside the tests, with the reason
-    ROS_MISSING = 'rclpy (ROS 2) is not installed: %s' % exc
-
 from fxseg_ros.data.labels import CLASS_NAMES, palette_rgb
 from fxseg_ros.data.synth import SceneGenerator
 from fxseg_ros.pipeline.convert import image_to_bgr
 from fxseg_ros.pipeline.pipeline import SegmentationPipeline
 from fxseg_ros.runtime import create_runner
+import numpy as np
+import pytest
+import yaml
+
+try:
+    from fxseg_ros.ros.probe import mask_array, SegmentationProbe, status_dict, to_stamp
+    import rclpy  # noqa: F401
+    import ros_helpers as H
+    from sensor_msgs.msg import CompressedImage, Image
+    ROS_MISSING = None
+except ImportError as exc:  # skipped inside the tests, with the reason
+    ROS_MISSING = 'rclpy (ROS 2) is not installed: %s' % exc
 
 pytestmark = pytest.mark.ros
 
@@ -65,7 +63,7 @@ class RunningNode:
         return self.process.log()
 
     def status(self, camera: int = 0, predicate=None, timeout: float = 20.0):
-        """The next camera status (after now) that satisfies predicate(values)."""
+        """Return the next camera status, after now, that satisfies predicate(values)."""
         after = len(self.probe.diagnostics)
         name = MASK_STATUS[camera]
 
@@ -84,7 +82,7 @@ class RunningNode:
 
 
 def start(tmp_path, name, params, topics, input_type='raw', depth=5, env=None):
-    """A node with config/cpu.yaml and `params`, answered once on every camera."""
+    """Start a node with config/cpu.yaml and `params`, answered once on every camera."""
     cache = {'FXSEG_CACHE_DIR': str(tmp_path / 'cache')}
     cache.update(env or {})
     process = H.NodeProcess(H.node_command(H.CONFIG, params), tmp_path / (name + '.log'),
@@ -127,7 +125,7 @@ def node(demo_model, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def reference(demo_model):
-    """The same model in this process: what the node must publish for a frame."""
+    """Yield the same model in this process: what the node must publish for a frame."""
     runner = create_runner(str(demo_model), threads=1)
     with runner:
         pipeline = SegmentationPipeline(runner)
@@ -141,7 +139,7 @@ def scenes():
 
 
 def check_mask(msg, sent, size_wh):
-    """The mask carries the input header unchanged and is mono8 at the frame's size."""
+    """Check the mask: input header unchanged, mono8 at the frame's size; return its pixels."""
     assert msg is not None, 'no mask arrived'
     assert msg.header.stamp == sent.header.stamp and msg.header.frame_id == sent.header.frame_id
     assert (msg.width, msg.height) == size_wh and msg.encoding == 'mono8'
@@ -353,7 +351,7 @@ def _yuv422(frame, uyvy):
 
 # Bad input ---------------------------------------------------------------------------------------
 def _bad(probe, kind):
-    """A malformed Image message of `kind` and the reason the node must count it under."""
+    """Return a malformed Image message of `kind` and the reason the node must count it under."""
     good = np.zeros((8, 10, 3), np.uint8)
     msg = probe.frame_message(good, 'bgr8', 'cam0_optical')
     if kind == 'truncated':

@@ -3,11 +3,10 @@
 """The node's parameter table, its validation, descriptors and the label table (no DDS)."""
 
 
-import pytest
-
 from fxseg_ros.data.labels import CITYSCAPES_CLASSES
 from fxseg_ros.ros import params as P
 from fxseg_ros.ros.label_table import load_label_table
+import pytest
 
 
 def test_table_is_consistent():
@@ -88,9 +87,8 @@ def test_outputs_go_to_the_camera_namespace(topic, input_type, namespace, mask):
 
 def test_descriptors_carry_ranges_and_read_only():
     pytest.importorskip('rcl_interfaces', reason='rcl_interfaces (ROS 2) is not installed')
-    from rcl_interfaces.msg import ParameterType
-
     from fxseg_ros.ros.node_core import descriptor
+    from rcl_interfaces.msg import ParameterType
 
     threads = descriptor(P.BY_NAME['threads'])
     assert threads.type == ParameterType.PARAMETER_INTEGER and threads.read_only

@@ -6,9 +6,8 @@
 from pathlib import Path
 import xml.etree.ElementTree as ET
 
-import pytest
-
 from fxseg_ros.ros import transport as T
+import pytest
 
 PROFILE = Path(__file__).resolve().parents[1] / 'config' / T.PROFILE_FILE
 NS = {'dds': 'http://www.eprosima.com'}
@@ -114,8 +113,9 @@ def test_profile_has_shared_memory_that_holds_a_frame_and_udp():
 def test_speed_hint_only_on_the_default_transports():
     hint = T.speed_hint({})
     assert T.PROFILE_FILE in hint and 'transport:=shm' in hint
-    assert '~%.0f ms instead of ~%.0f ms' % (T.TRANSPORT_MEDIAN_MS[('shm', 'default')],
-                                            T.TRANSPORT_MEDIAN_MS[('default', 'default')]) in hint
+    assert '~%.0f ms instead of ~%.0f ms' % (
+        T.TRANSPORT_MEDIAN_MS[('shm', 'default')],
+        T.TRANSPORT_MEDIAN_MS[('default', 'default')]) in hint
     assert T.speed_hint({'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}) is None
     assert T.speed_hint(T.transport_environment('shm', '/c/' + T.PROFILE_FILE)) is None
 

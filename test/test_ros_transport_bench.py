@@ -14,9 +14,8 @@ import math
 import subprocess
 import sys
 
-import pytest
-
 from fxseg_ros.ros import transport_bench as B
+import pytest
 
 BENCH = [sys.executable, '-m', 'fxseg_ros.ros.transport_bench']
 
@@ -29,10 +28,10 @@ def test_default_pairs_are_every_pair_of_the_node_setups_then_bare_large_data():
 
 
 def test_setups_environment():
-    assert B.setup_environment('large_data_plain', '') == {'FASTDDS_BUILTIN_TRANSPORTS':
-                                                            'LARGE_DATA'}
-    assert B.setup_environment('large_data', '') == {'FASTDDS_BUILTIN_TRANSPORTS':
-                                                      'LARGE_DATA?sockets_size=4250KiB'}
+    assert B.setup_environment('large_data_plain', '') == {
+        'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}
+    assert B.setup_environment('large_data', '') == {
+        'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA?sockets_size=4250KiB'}
     assert B.setup_environment('default', '') == {}
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import onnx
-import pytest
-
 from fxseg_ros.cli import bench
 from fxseg_ros.cli.main import build_parser, main
 from fxseg_ros.model.deploy import build_deployment_graph
+import numpy as np
+import onnx
+import pytest
 
 
 def test_parser_defaults_and_models():
@@ -126,7 +125,7 @@ def test_rows_that_cannot_run_are_skipped_with_the_reason(tiny_net, tmp_path, ca
 
 
 def _qdq_model(path):
-    """A bare network's I/O around one Q/DQ pair: model_kind 'qdq'."""
+    """Return a bare network's I/O around one Q/DQ pair: model_kind 'qdq'."""
     from onnx import helper, numpy_helper, TensorProto
 
     nodes = [helper.make_node('QuantizeLinear', ['input', 's', 'z'], ['q']),

@@ -3,15 +3,14 @@
 """Engine builder: request checks per platform, model kinds, cache headers, CLI (no GPU)."""
 
 
-import numpy as np
-import onnx
-import pytest
-from onnx import helper, numpy_helper, TensorProto
-
 from fxseg_ros.cli.main import build_parser
 from fxseg_ros.runtime import builder
 from fxseg_ros.runtime.builder import BuildError, BuildOptions, plan_build
 from fxseg_ros.runtime.metadata import Platform
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import pytest
 
 TX2 = Platform('8.2.1.8', 'NVIDIA Tegra X2', (6, 2), fast_fp16=True, fast_int8=False)
 TX2_JP46 = TX2._replace(tensorrt_version='8.0.1.6')

@@ -12,13 +12,12 @@ from pathlib import Path
 import re
 
 import cv2
-import numpy as np
-import pytest
-
 from fxseg_ros.data.readers import ImageFolderCalibrationReader
 from fxseg_ros.quant.collect import open_calibration_reader
 from fxseg_ros.runtime.calibrator import CalibratorCore
 from fxseg_ros.runtime.trt_build import calibration_input_shapes
+import numpy as np
+import pytest
 
 SHAPE = (1, 3, 36, 64)
 

@@ -5,10 +5,9 @@
 
 import json
 
-import pytest
-
 from fxseg_ros.runtime import metadata
 from fxseg_ros.runtime.metadata import Platform, TensorSpec
+import pytest
 
 TX2 = Platform('8.2.1.8', 'NVIDIA Tegra X2', (6, 2), fast_fp16=True, fast_int8=False)
 PX2 = Platform('8.2.1.8', 'NVIDIA GeForce GTX 1060', (6, 1), fast_fp16=False, fast_int8=True)
@@ -20,7 +19,7 @@ OUTPUTS = [TensorSpec('labels', (-1, 720, 1280), 'uint8')]
 
 @pytest.fixture()
 def built(tmp_path):
-    """An 'engine' file with metadata describing a TX2 FP16 build from model.onnx."""
+    """Return an 'engine' file with metadata describing a TX2 FP16 build from model.onnx."""
     onnx_path = tmp_path / 'model.onnx'
     onnx_path.write_bytes(b'onnx bytes v1')
     engine = tmp_path / 'model.engine'

@@ -5,15 +5,13 @@
 
 import logging
 
+from conftest import camera_frames, reference_labels
+from fxseg_ros.model import deploy
+from fxseg_ros.runtime import create_runner, onnxrt, RunnerError
+from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
 import numpy as np
 import onnx
 import pytest
-
-from fxseg_ros.model import deploy
-from fxseg_ros.runtime import create_runner, RunnerError
-from fxseg_ros.runtime import onnxrt
-from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
-from conftest import camera_frames, reference_labels
 
 ort = pytest.importorskip('onnxruntime')
 

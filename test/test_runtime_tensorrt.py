@@ -10,13 +10,12 @@ a CUDA device is missing. The last test runs everywhere: without TensorRT the ru
 
 import json
 
-import numpy as np
-import pytest
-
+from conftest import camera_frames
 from fxseg_ros.runtime import create_runner, RunnerError
 from fxseg_ros.runtime.metadata import metadata_path, read_metadata
 from fxseg_ros.runtime.onnxrt import OnnxRuntimeRunner
-from conftest import camera_frames
+import numpy as np
+import pytest
 
 
 @pytest.fixture(scope='module')

@@ -1,16 +1,12 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Every graph the product emits, checked against every TensorRT version; the graphs built the old
-way (before the fixes) reported; `fxseg build`'s pre-build check and `fxseg check`.
+Every graph the product emits, checked against every TensorRT version.
+
+The graphs built the old way (before the fixes) reported; `fxseg build`'s pre-build check and
+`fxseg check`.
 """
 
-
-import numpy as np
-import onnx
-import onnxruntime as ort
-import pytest
-from onnx import helper, numpy_helper, TensorProto
 
 from fxseg_ros.cli.main import main
 from fxseg_ros.model import deploy
@@ -21,6 +17,11 @@ from fxseg_ros.runtime.builder import BuildError, BuildOptions, prepare_build
 from fxseg_ros.runtime.metadata import Platform
 from fxseg_ros.runtime.trt_graph import graph_for_tensorrt, int8_weights_as_float
 from fxseg_ros.runtime.trt_support import CHECK_VERSIONS
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import onnxruntime as ort
+import pytest
 
 ALL = tuple(name for name, _ in CHECK_VERSIONS)
 NO_UINT8_IO = ('8.0', '8.2')
@@ -36,7 +37,7 @@ def run(model, feed):
 
 
 def _amax(bare):
-    """A range for every float tensor of the network (values do not matter for the rules)."""
+    """Return a range for every float tensor of the network (values do not matter to the rules)."""
     inferred = onnx.shape_inference.infer_shapes(onnx.load(str(bare)))
     names = [vi.name for vi in list(inferred.graph.value_info) + list(inferred.graph.input)
              + list(inferred.graph.output)]
@@ -45,7 +46,7 @@ def _amax(bare):
 
 @pytest.fixture(scope='module')
 def product_graphs(tiny_net, demo_model, tmp_path_factory):
-    """The graphs the product writes or builds, by name."""
+    """Return the graphs the product writes or builds, by name."""
     out = tmp_path_factory.mktemp('graphs')
     qdq = quantize_qdq(str(tiny_net), _amax(tiny_net), out / 'qdq.onnx')
     mixed = quantize_qdq(str(tiny_net), _amax(tiny_net), out / 'mixed.onnx',
@@ -100,7 +101,7 @@ def test_product_graph_as_built_passes(product_graphs, name, version):
 
 # The graphs as the product built them before the fixes ------------------------------------------
 def _old_deploy_head(frames_type):
-    """frames -> Shape(frames) for the batch size, as the deployment graph took it (B3)."""
+    """Return the old head: frames -> Shape(frames) for the batch size, as it was taken (B3)."""
     return [helper.make_node('Cast', ['frames'], ['f32'], name='pre/cast', to=TensorProto.FLOAT),
             helper.make_node('Transpose', ['f32'], ['input'], name='pre/transpose',
                              perm=[0, 3, 1, 2]),
@@ -109,7 +110,7 @@ def _old_deploy_head(frames_type):
 
 
 def _old_graph(float_io=False):
-    """The old for_tensorrt graph with output='network': ArgMax -> Cast(UINT8) (B4)."""
+    """Return the old for_tensorrt graph with output='network': ArgMax -> Cast(UINT8) (B4)."""
     label = TensorProto.INT32 if float_io else TensorProto.UINT8
     frame = TensorProto.FLOAT if float_io else TensorProto.UINT8
     nodes = _old_deploy_head(frame) + [
@@ -146,7 +147,7 @@ def test_qdq_graph_before_the_conversion_is_reported(product_graphs):
 
 
 def test_int8_weight_conversion_keeps_the_model_s_output(product_graphs, tiny_net):
-    """QuantizeLinear of (w - z) * s gives w back: the converted model computes the same."""
+    """The QuantizeLinear of (w - z) * s gives w back: the converted model computes the same."""
     qdq = product_graphs['Q/DQ']
     converted, _ = int8_weights_as_float(qdq)
     inits = {i.name: i for i in converted.graph.initializer}

@@ -8,12 +8,11 @@ expected versions come from the sources cited next to each rule in fxseg_ros.run
 """
 
 
-import numpy as np
-import pytest
-from onnx import helper, numpy_helper, TensorProto
-
 from fxseg_ros.runtime import trt_rules
 from fxseg_ros.runtime.trt_support import CHECK_VERSIONS
+import numpy as np
+from onnx import helper, numpy_helper, TensorProto
+import pytest
 
 ALL = tuple(name for name, _ in CHECK_VERSIONS)
 EIGHT_OLD = ('8.0', '8.2')
@@ -47,14 +46,14 @@ def relu(opset=13):
 
 
 def cast_chain(src, mid, dst):
-    """x (src) -> Cast(mid) -> Cast(dst) -> y."""
+    """Return the graph x (src) -> Cast(mid) -> Cast(dst) -> y."""
     return graph([helper.make_node('Cast', ['x'], ['m'], name='first', to=mid),
                   helper.make_node('Cast', ['m'], ['y'], name='n', to=dst)],
                  [vi('x', src, [1, 4])], [vi('y', dst, None)])
 
 
 def cast(src, dst):
-    """x (src) -> Cast(dst) -> y: one Cast straight from the network input."""
+    """Return the graph x (src) -> Cast(dst) -> y: one Cast straight from the network input."""
     return graph([helper.make_node('Cast', ['x'], ['y'], name='n', to=dst)],
                  [vi('x', src, [1, 4])], [vi('y', dst, None)])
 
@@ -140,7 +139,7 @@ def pad(mode, pads=(0, 0, 1, 1, 0, 0, 1, 1), value=None, pads_input=False):
 
 
 def maxpool(outputs):
-    """MaxPool with these outputs (['y', 'i']: Indices; ['y', '']: an empty second output)."""
+    """Return a MaxPool with these outputs (['y', 'i']: Indices; ['y', '']: empty 2nd output)."""
     out_vi = Y + [vi(name, I64, None) for name in outputs[1:] if name]
     return graph([helper.make_node('MaxPool', ['x'], outputs, name='n', kernel_shape=[2, 2])],
                  X, out_vi)
@@ -246,8 +245,10 @@ def test_failed_shape_inference_is_a_warning_per_version():
 
 def test_newer_release_gets_opset_and_operator_limits_as_warnings():
     """
-    10.13 is newer than 10.1-GA, whose list the '10' rules are: it may import opset 21 and
-    operators the 10.1 list lacks, so those are warnings for it; '10' and 10.1 stay strict.
+    Opset and operator limits are warnings for 10.13, newer than the 10.1-GA list of '10'.
+
+    10.13 may import opset 21 and operators the 10.1 list lacks, so those are warnings for it;
+    '10' and 10.1 stay strict.
     """
     det = graph([helper.make_node('Det', ['x'], ['y'], name='n')], X, Y, opset=21)
     findings = trt_rules.check_model(det, ['10', '10.1', '10.13', '8.4.1'])
@@ -394,7 +395,7 @@ def test_dla_skips_nodes_that_only_compute_shapes():
 
 
 def test_dla_versions():
-    """TensorRT 11.0 - 11.4.0 have no DLA; 10.x and 11.4.1 have."""
+    """Releases 11.0 - 11.4.0 of TensorRT have no DLA; 10.x and 11.4.1 have."""
     findings = trt_rules.check_model(conv(), ['10', '11', '11.3.0.1', '11.4.1.2'], dla=True)
     assert _reported_v(findings, 'dla-version') == ['11', '11.3.0.1']
     message = next(f.message for f in findings if f.rule == 'dla-version')

@@ -5,14 +5,11 @@
 
 import enum
 
+from fxseg_ros.runtime import cuda_device, trt_support
+from fxseg_ros.runtime.trt_support import (at_least, dla_unavailable, has_uint8_io, jetpack_of,
+                                           normalized, numpy_dtype, unsupported_reason)
 import numpy as np
 import pytest
-
-from fxseg_ros.runtime import cuda_device, trt_support
-from fxseg_ros.runtime.trt_support import (
-    at_least, dla_unavailable, has_uint8_io, jetpack_of, normalized, numpy_dtype,
-    unsupported_reason,
-)
 
 
 @pytest.mark.parametrize('version, jetpack', [

@@ -41,7 +41,7 @@ def line(status: str, name: str, detail: str) -> bool:
 
 
 def open_cuda():
-    """The cuda-python device, or (None, why CUDA is not usable)."""
+    """Return the cuda-python device, or (None, why CUDA is not usable)."""
     from fxseg_ros.runtime import cuda_device
 
     if cuda_device.cudart() is None:
@@ -53,7 +53,7 @@ def open_cuda():
 
 
 def scene_frames(count: int) -> np.ndarray:
-    """Generated driving scenes, (count, H, W, 3) uint8 (needs opencv)."""
+    """Generate driving scenes, (count, H, W, 3) uint8 (needs opencv)."""
     from fxseg_ros.data.conditions import CONDITIONS
     from fxseg_ros.data.synth import SceneGenerator
 
@@ -62,7 +62,7 @@ def scene_frames(count: int) -> np.ndarray:
 
 
 def check_ort_cuda(model_path: str, count: int) -> bool:
-    """The deployment graph on the CUDA provider against the CPU provider."""
+    """Check the deployment graph on the CUDA provider against the CPU provider."""
     try:
         import onnxruntime as ort
         frames = scene_frames(count)

@@ -115,7 +115,7 @@ def _summary(samples: Sequence[float]) -> Dict[str, float]:
 def call_schedule(batches: int, kinds: Sequence[str], block: int = BLOCK_CALLS,
                   warmup: int = BLOCK_WARMUP) -> List[Tuple[str, int, bool]]:
     """
-    The order of the side-by-side calls: (kind, batch index, timed) per call.
+    Return the order of the side-by-side calls: (kind, batch index, timed) per call.
 
     The batches go in blocks of `block`. In each block every kind makes `warmup` untimed calls,
     then one timed call per batch of the block, before the next kind; the kinds' order rotates
@@ -181,7 +181,7 @@ def _time_runner(runner, batches, warmup: int, raw_call=None, bare_call=None) ->
 
 
 def _bare_network(path: str):
-    """The bare network of an ONNX model (itself, or recovered from a deployment graph)."""
+    """Return the bare network of an ONNX model (itself, or recovered from a deployment graph)."""
     from fxseg_ros.model import deploy
 
     model = deploy.load_model(path)
@@ -229,7 +229,7 @@ def _ort_row(label: str, path: str, batches, args, cache_dir) -> dict:
 
 
 def _timer(session, name, blobs):
-    """A call timing `session` on the blob of a batch (ms)."""
+    """Return a call timing `session` on the blob of a batch (ms)."""
     from fxseg_ros.runtime import ort_profile
 
     return lambda batch: ort_profile.timed_run(session, {name: blobs[id(batch)]})
@@ -260,7 +260,7 @@ def _profile(runner, bare, batches, blobs, stacked, args) -> dict:
 
 
 def _names_and_outputs(model) -> List[str]:
-    """The upscore nodes' names and outputs (ONNX Runtime names rewritten nodes after those)."""
+    """Return upscore nodes' names and outputs (ONNX Runtime names rewritten nodes after them)."""
     from fxseg_ros.model import deploy
 
     names = set(deploy.upscore_nodes(model))
@@ -292,7 +292,7 @@ def _row(label: str, path: str, backend: str, measure) -> dict:
 
 
 def _trt_onnx_row(label: str, path: str, trt_version: str, batches, args, cache_dir) -> dict:
-    """An ONNX model built with TensorRT at the precision of its kind, timed (or skipped)."""
+    """Time an ONNX model built with TensorRT at the precision of its kind (or skip it)."""
     from fxseg_ros.model.deploy import DeploymentGraphError
     from fxseg_ros.runtime.build_plan import model_kind, precision_for_model
     from fxseg_ros.runtime.tensorrt import TensorRtRunner
@@ -373,7 +373,7 @@ def _summarise(row: dict) -> None:
 
 
 def format_table(rows: Sequence[dict], batch: int) -> str:
-    """The side-by-side comparison as text."""
+    """Return the side-by-side comparison as text."""
     from fxseg_ros.runtime.ort_profile import cpu_isa
 
     ran = [row for row in rows if 'skipped' not in row]
@@ -413,7 +413,7 @@ def _skipped_lines(rows: Sequence[dict]) -> List[str]:
 
 
 def _graph_lines(rows: Sequence[dict]) -> List[str]:
-    """The deployment graph against its bare network: time ratio and upscore share."""
+    """Return lines on the deployment graph against its bare network: time ratio, upscore share."""
     lines = []
     for row in rows:
         if 'deploy_over_bare' not in row:
@@ -487,7 +487,7 @@ NODE_OPTIONS = (('--cameras', 'an integer >= 1', lambda v: v >= 1 and int(v) == 
 
 
 def _check_node(args) -> Optional[str]:
-    """The options of `--node`; returns the model the node runs (None: its default)."""
+    """Check the options of `--node`; return the model the node runs (None: its default)."""
     import importlib.util
 
     from fxseg_ros.cli.checks import inference_model, parameter_file

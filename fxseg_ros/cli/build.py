@@ -1,7 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-`fxseg build`: build a TensorRT engine (plus its metadata file) from an ONNX model on the target.
+`fxseg build`: build a TensorRT engine from an ONNX model on the target.
+
+The engine comes with its metadata file.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def _package_root() -> Path:
 
 
 def _given(argument: str, path, what: str, advice: Optional[str] = None) -> Path:
-    """`path` as a Path; None or an empty path (which would mean the current folder) fail."""
+    """Return `path` as a Path; None, or an empty path (the current folder), fails."""
     if path is None:
         fail(argument, 'no %s given' % what, advice)
     if not str(path).strip():
@@ -39,7 +39,7 @@ def _given(argument: str, path, what: str, advice: Optional[str] = None) -> Path
 
 
 def existing_file(argument: str, path, what: str = 'file', advice: Optional[str] = None) -> Path:
-    """A readable file: else the line says it is missing, a folder or unreadable."""
+    """Return a readable file: else the line says it is missing, a folder or unreadable."""
     path = _given(argument, path, what, advice)
     if not path.exists():
         fail(argument, '%s %s does not exist' % (what, path), advice)
@@ -51,7 +51,7 @@ def existing_file(argument: str, path, what: str = 'file', advice: Optional[str]
 
 
 def existing_dir(argument: str, path, what: str = 'folder', advice: Optional[str] = None) -> Path:
-    """A readable folder: else the line says it is missing, a file or unreadable."""
+    """Return a readable folder: else the line says it is missing, a file or unreadable."""
     path = _given(argument, path, what, advice)
     if not path.exists():
         fail(argument, '%s %s does not exist' % (what, path), advice)
@@ -89,7 +89,7 @@ def onnx_model(argument: str, path, bare: bool = False):
 
 
 def bare_network(argument: str, model, path) -> None:
-    """The bare-network contract: one float32 input (N, 3, H, W), one output (N, C, H, W)."""
+    """Check the bare-network contract: one float32 input (N, 3, H, W), one output (N, C, H, W)."""
     from onnx import TensorProto
 
     from fxseg_ros.model import deploy
@@ -114,7 +114,7 @@ def bare_network(argument: str, model, path) -> None:
 
 def data_source(argument: str, path, kinds: str = 'a Cityscapes-layout folder, an image '
                 'folder or a rosbag2') -> Path:
-    """An existing input data set: a folder, or a rosbag2 .mcap / .db3 file."""
+    """Return an existing input data set: a folder, or a rosbag2 .mcap / .db3 file."""
     path = _given(argument, path, 'data', 'give %s' % kinds)
     if not path.exists():
         fail(argument, '%s does not exist' % path, 'give %s' % kinds)
@@ -175,7 +175,7 @@ def _not_an_input(argument: str, path: Path, inputs: Iterable) -> None:
 
 def output_file(argument: str, path, inputs: Sequence = (), what: str = 'output file') -> Path:
     """
-    A file the command will write: not a folder, its folder created and writable.
+    Return a file the command will write: not a folder, its folder created and writable.
 
     inputs: paths the command reads; the output may not be one of them.
     """
@@ -197,7 +197,7 @@ def output_file(argument: str, path, inputs: Sequence = (), what: str = 'output 
 def output_dir(argument: str, path, new: bool = False, inputs: Sequence = (),
                what: str = 'output folder', create: bool = True) -> Path:
     """
-    A folder the command will write into (created here unless new=True or create=False).
+    Return a folder the command will write into (created here unless new=True or create=False).
 
     new: the folder must not exist (the command creates it whole, e.g. a rosbag2); only its
     parent is created and checked. create=False: the folder may exist; if it does not, only
@@ -221,7 +221,7 @@ def output_dir(argument: str, path, new: bool = False, inputs: Sequence = (),
 
 
 def is_bag(path: Path) -> bool:
-    """A rosbag2: a folder with metadata.yaml, or one .mcap / .db3 storage file."""
+    """Return whether `path` is a rosbag2: a folder with metadata.yaml, or a .mcap / .db3 file."""
     if path.is_dir():
         return (path / 'metadata.yaml').is_file()
     return path.suffix in ('.mcap', '.db3')
@@ -250,7 +250,7 @@ def _bag_camera_topic(path: Path, data_arg: str, topic_arg: str, topic: Optional
 
 def cityscapes_split(path: Path, split_arg: str, split: str, cities_arg: Optional[str],
                      cities: Optional[Sequence[str]]) -> None:
-    """The split folder of a Cityscapes-layout tree, and the cities asked for in it."""
+    """Check the split folder of a Cityscapes-layout tree, and the cities asked for in it."""
     images = path / 'leftImg8bit'
     splits = sorted(p.name for p in images.iterdir() if p.is_dir())
     if split not in splits:
@@ -292,7 +292,7 @@ def frame_data(data_arg: str, data, topic_arg: str = '--topic', topic: Optional[
 
 
 def labelled_cityscapes(data_arg: str, data, split_arg: str, split: str) -> Path:
-    """A Cityscapes-layout folder with labelled frames in `split` (gtFine next to leftImg8bit)."""
+    """Return a Cityscapes-layout folder of labelled `split` frames (gtFine beside leftImg8bit)."""
     path = existing_dir(data_arg, data, 'data folder')
     for sub in ('leftImg8bit', 'gtFine'):
         if not (path / sub).is_dir():
@@ -358,7 +358,7 @@ def parameter_file(argument: str, path) -> Path:
 
 
 def calibration_file(argument: str, path):
-    """A calib.json or TensorRT calibration cache given on the command line, loaded."""
+    """Return a calib.json or TensorRT calibration cache given on the command line, loaded."""
     from fxseg_ros.quant.calibrators import CalibrationResult
 
     advice = 'give a calib.json written by fxseg calibrate or a TensorRT calibration cache'
@@ -429,7 +429,7 @@ def float32_model(argument: str, path) -> None:
 
 def precision_label(argument: str, path, label: Optional[str],
                     built_by_tensorrt: bool = False) -> None:
-    """A precision label given for a model must be what the model is."""
+    """Check that a precision label given for a model is what the model is."""
     from fxseg_ros.eval.models import precision_problem
 
     problem = precision_problem(path, label, built_by_tensorrt)

@@ -61,7 +61,7 @@ class CommandError(Exception):
         self.advice = advice
 
     def line(self, prog: str) -> str:
-        """The one line printed for this failure."""
+        """Return the one line printed for this failure."""
         text = one_line(self.problem)
         if self.advice:
             text = '%s; %s' % (text.rstrip('.;'), one_line(self.advice))
@@ -72,7 +72,7 @@ class CommandError(Exception):
 
 def expected_errors() -> Tuple[Type[BaseException], ...]:
     """
-    The package's error types that describe bad input, not bugs.
+    Return the package's error types that describe bad input, not bugs.
 
     Imported when an error is being handled, so a subcommand's start stays light.
     """
@@ -88,7 +88,7 @@ def expected_errors() -> Tuple[Type[BaseException], ...]:
 
 
 def describe(error: BaseException) -> str:
-    """The message of an expected error (an OSError as 'path: reason')."""
+    """Return the message of an expected error (an OSError as 'path: reason')."""
     if isinstance(error, OSError) and error.strerror:
         names = [n for n in (error.filename, getattr(error, 'filename2', None)) if n]
         return '%s: %s' % (' -> '.join(str(n) for n in names), error.strerror) if names \

@@ -166,7 +166,7 @@ def check_eval_arguments(args, parser: argparse.ArgumentParser,
 
 @contextlib.contextmanager
 def run_errors_named(args):
-    """The replay's expected errors as one line naming the argument they are about."""
+    """Turn the replay's expected errors into one line naming the argument they are about."""
     from fxseg_ros.data.bag import BagError
     from fxseg_ros.data.cityscapes import CityscapesLayoutError
     from fxseg_ros.eval.replay import EvalError

@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args) -> None:
-    """The checkpoint and both outputs, before torch is loaded."""
+    """Check the checkpoint and both outputs, before torch is loaded."""
     import importlib.util
 
     from fxseg_ros.cli.checks import output_file

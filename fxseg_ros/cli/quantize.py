@@ -219,7 +219,7 @@ def _check_outputs(args, inputs) -> None:
 
 
 def _check_data(args) -> None:
-    """--data / --topic and --eval-data / --eval-split of the modes that read frames."""
+    """Check --data / --topic and --eval-data / --eval-split of the modes that read frames."""
     from fxseg_ros.cli.checks import frame_data
 
     if getattr(args, 'data', None):

@@ -205,7 +205,7 @@ def _needs_torch(argument: str, what: str) -> None:
 
 
 def _check_model_to_evaluate(args) -> str:
-    """The model of --evaluate-only: a bare ONNX graph, or a checkpoint (with torch)."""
+    """Return the model of --evaluate-only: a bare ONNX graph, or a checkpoint (with torch)."""
     from fxseg_ros.cli.checks import existing_file, onnx_model
 
     if args.eval_count == 0:

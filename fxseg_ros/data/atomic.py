@@ -27,7 +27,7 @@ PARTIAL_MARK = '.partial-'
 
 def partial_name(path, keep_suffix: bool = True) -> Path:
     """
-    A temporary sibling of `path` that no reader takes for the final file.
+    Return a temporary sibling of `path` that no reader takes for the final file.
 
     keep_suffix: end the name with the final suffix (e.g. '.png') for writers that pick the
     format from it; the name still never ends with the final file name.

@@ -30,10 +30,9 @@ from pathlib import Path
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.data.sizes import CAMERA_WH
 from fxseg_ros.data.stamps import NS_PER_S, ns_to_sec_nanosec
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -67,7 +66,8 @@ class BagError(RuntimeError):
 
 def get_typestore():
     """Return the newest ROS 2 message typestore `rosbags` ships (Kilted or later)."""
-    from rosbags.typesys import Stores, get_typestore as _get
+    from rosbags.typesys import get_typestore as _get
+    from rosbags.typesys import Stores
 
     for name in ('ROS2_LYRICAL', 'ROS2_KILTED', 'ROS2_JAZZY', 'LATEST'):
         store = getattr(Stores, name, None)

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
-
-from fxseg_ros.data.bag import (
-    BagError, CAMERA_TYPES, COMPRESSED_TYPE, CONDITION_TOPIC, get_typestore, IMAGE_TYPE,
-    label_topic_for, NON_CAMERA_SUFFIXES, STRING_TYPE)
+from fxseg_ros.data.bag import (BagError, CAMERA_TYPES, COMPRESSED_TYPE, CONDITION_TOPIC,
+                                get_typestore, IMAGE_TYPE, label_topic_for, NON_CAMERA_SUFFIXES,
+                                STRING_TYPE)
 from fxseg_ros.data.stamps import NS_PER_S, stamp_to_ns
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

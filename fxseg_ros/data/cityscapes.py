@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import IGNORE_LABEL
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

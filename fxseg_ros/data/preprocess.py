@@ -12,9 +12,8 @@ Frames are camera frames as they arrive: BGR, uint8, shape (H, W, 3).
 from typing import Tuple
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.sizes import CAMERA_WH, NET_INPUT_WH  # noqa: F401 (conventions used here)
+import numpy as np
 
 #: Per-channel mean and standard deviation in BGR order, on the 0..255 scale (ImageNet statistics).
 MEAN_BGR = np.array([0.406 * 255, 0.456 * 255, 0.485 * 255], dtype=np.float32)

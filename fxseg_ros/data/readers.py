@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_INPUT_WH, preprocess
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -97,7 +96,7 @@ class FrameCalibrationReader:
 
     # ------------------------------------------------------------------ API
     def __len__(self) -> int:
-        """Number of feeds; raises TypeError where the source's length is unknown."""
+        """Return the number of feeds; raise TypeError where the source's length is unknown."""
         n = self._known_frames()
         if n is None:
             raise TypeError('the number of frames of %s is not known in advance' % self.source)
@@ -110,7 +109,7 @@ class FrameCalibrationReader:
 
     def get_next(self) -> Optional[Dict[str, np.ndarray]]:
         """
-        The next feed {input_name: float32 (N, 3, h, w)}, or None after the last frame.
+        Return the next feed {input_name: float32 (N, 3, h, w)}, or None after the last frame.
 
         Raises CalibrationDataError when the source yields no frame at all.
         """
@@ -211,6 +210,7 @@ def list_images(folder: Union[str, Path], extensions: Sequence[str] = IMAGE_EXTE
 
 
 class _ImageFiles:
+
     def __init__(self, paths: List[Path]):
         self.paths = paths
 

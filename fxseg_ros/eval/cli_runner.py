@@ -1,8 +1,6 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""
-The body of `fxseg eval` (kept out of the parser module so `fxseg --help` stays light).
-"""
+"""The body of `fxseg eval` (kept out of the parser module so `fxseg --help` stays light)."""
 
 from __future__ import annotations
 
@@ -46,7 +44,7 @@ def _open_source(args: argparse.Namespace):
 
 
 def print_summary(metrics, out=None) -> None:
-    """The article's table and the headline numbers on the terminal."""
+    """Print the article's table and the headline numbers on the terminal."""
     from fxseg_ros.eval.report import article_table, evaluation_rows
 
     out = out or sys.stdout

@@ -121,7 +121,7 @@ class _Demo:
                 self.fp16, self.mixed, self.mixed_info, self.node_log, self.report_dir]
 
     def _inputs(self, **settings) -> Dict[str, object]:
-        """A step's inputs: its settings and the digest of the demo model."""
+        """Return a step's inputs: its settings and the digest of the demo model."""
         return dict(settings, model=self.model_digest)
 
     def bag_step(self) -> None:

@@ -63,7 +63,7 @@ def output_digest(path: Path) -> Optional[str]:
 
 
 def inputs_key(inputs: Mapping[str, object]) -> str:
-    """A digest of a step's inputs (JSON-serialisable values)."""
+    """Return a digest of a step's inputs (JSON-serialisable values)."""
     text = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -116,7 +116,7 @@ class StepLedger:
     def completed(self, name: str, inputs: Mapping[str, object],
                   outputs: Sequence[Path]) -> bool:
         """
-        True when `name` completed with these inputs and its outputs are as it left them.
+        Return True when `name` completed with these inputs and its outputs are as it left them.
 
         Otherwise the step is claimed (see `claim`): its old outputs are deleted, so it runs
         afresh.
@@ -181,7 +181,7 @@ class StepLedger:
         self._save()
 
     def digest_of(self, name: str, path: Path) -> Optional[str]:
-        """The recorded digest of an output of a completed step (None when not recorded)."""
+        """Return the recorded digest of an output of a completed step (None when not recorded)."""
         entry = self.steps.get(name) or {}
         return (entry.get('outputs') or {}).get(self._rel(path))
 

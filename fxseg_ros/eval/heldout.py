@@ -14,8 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
-
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.labels import CLASS_NAMES
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_INPUT_WH, postprocess, preprocess
@@ -23,6 +21,7 @@ from fxseg_ros.data.synth.seeds import HELDOUT_SEED
 from fxseg_ros.metrics.confusion import ConfusionMatrix
 from fxseg_ros.model.deploy import network_input_wh
 from fxseg_ros.runtime.session import make_session
+import numpy as np
 
 #: Default held-out frames per condition and their generator seed.
 DEFAULT_COUNT = 60
@@ -53,9 +52,8 @@ def evaluate(predict: Predictor, count: int = DEFAULT_COUNT, seed: int = DEFAULT
     of the generated frames. mIoU is over the classes present in the ground truth of that
     condition.
     """
-    from tqdm import tqdm
-
     from fxseg_ros.data.synth import SceneGenerator
+    from tqdm import tqdm
 
     generator = SceneGenerator(seed)
     result = {'seed': seed, 'count': count, 'conditions': {}}

@@ -33,7 +33,7 @@ _FLOAT16 = 10
 
 def run_label(name: str, precision: Optional[str]) -> str:
     """
-    A run's name with its precision where the name does not already say it.
+    Return a run's name with its precision where the name does not already say it.
 
     ('FP32', 'fp32') -> 'FP32'; ('INT8 mixed', 'mixed') -> 'INT8 mixed'; ('a', 'int8') ->
     'a (INT8)'.
@@ -109,7 +109,7 @@ def graph_precision(summary: Dict[str, object]):
 
 
 def engine_precision(path) -> Optional[str]:
-    """The precision a TensorRT engine was built at (its metadata file), None if unknown."""
+    """Return the precision a TensorRT engine was built at (its metadata file), None if unknown."""
     from fxseg_ros.runtime.metadata import MetadataError, read_metadata
 
     try:

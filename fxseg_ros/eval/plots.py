@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Dict, Mapping
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.atomic import atomic_file, write_bytes
 from fxseg_ros.data.labels import CLASS_NAMES, colorize, IGNORE_LABEL, sorted_class_names
 from fxseg_ros.eval.models import run_label
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def plot_confusion(matrix: np.ndarray, path: Path, title: str) -> Path:
 
 def plot_per_class_iou(runs, path: Path) -> Path:
     """
-    Grouped bars: IoU per class for each run (offline runs of metrics.json).
+    Plot grouped bars: IoU per class for each run (offline runs of metrics.json).
 
     A class a run scored at 0 IoU gets a '0' above its place (a bar of height 0 shows nothing);
     a class without a value for a run (not in its ground truth) gets 'n/a'.

@@ -24,13 +24,13 @@ import time
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
-
 from fxseg_ros.eval.models import describe_model, precision_problem
 from fxseg_ros.eval.sources import EvalFrame, FrameSource
 from fxseg_ros.metrics.accumulate import AccuracyAccumulator, joint_histogram, StageLatencies
 from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
 from fxseg_ros.metrics.small_objects import class_presence
+from fxseg_ros.runtime import ENGINE_SUFFIXES
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -520,7 +520,7 @@ def default_run_specs(models: Sequence[str], precisions: Optional[Sequence[str]]
             raise EvalError('model %s does not exist' % m)
     precisions = list(precisions or [])
     if len(models) == 1 and len(precisions) > 1:
-        if backend != 'tensorrt' and not models[0].endswith(('.engine', '.plan')):
+        if backend != 'tensorrt' and not models[0].endswith(ENGINE_SUFFIXES):
             raise EvalError(
                 'one ONNX model with several precisions (%s) needs --backend tensorrt; for '
                 'ONNX Runtime give one model per precision (fxseg quantize writes the INT8 and '

@@ -21,16 +21,15 @@ import json
 import logging
 import math
 import os
-import platform
 from pathlib import Path
+import platform
 from typing import Dict, List, Mapping, Optional, Sequence
-
-import numpy as np
 
 from fxseg_ros.data.atomic import write_text
 from fxseg_ros.data.labels import CLASS_NAMES, sorted_class_names
 from fxseg_ros.eval.models import PRECISION_LABELS
 from fxseg_ros.metrics.tables import format_table
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ def host_platform(backend: Optional[str] = None, threads: Optional[int] = None) 
 def article_table(rows: Sequence[Mapping[str, object]], baseline: Optional[int] = None,
                   show_name: Optional[bool] = None) -> str:
     """
-    The article's table (Platform | Precision | Weights | Latency | FPS | mIoU | Drop).
+    Return the article's table (Platform | Precision | Weights | Latency | FPS | mIoU | Drop).
 
     rows: dicts with keys 'precision' (fp32/fp16/int8/mixed or free text), 'weight_bytes',
     'latency_ms' (p50 per frame), 'miou' (0..1); optional 'platform', 'name' (adds a first
@@ -183,7 +182,7 @@ def _clean(obj):
 def evaluation_metrics(evaluation, live_runs: Sequence[Mapping[str, object]] = (),
                        extra: Optional[Mapping[str, object]] = None) -> Dict[str, object]:
     """
-    The metrics.json dict of an `Evaluation` (plus live runs from `fxseg_ros.ros.live`).
+    Return the metrics.json dict of an `Evaluation` (plus live runs from `fxseg_ros.ros.live`).
 
     Drops are in mIoU points (percentage points) against the reference run; a live run's drop
     is against the same reference, and `live_vs_offline_miou_points` compares it with its
@@ -406,9 +405,7 @@ def write_report(evaluation, out_dir, live_runs: Sequence[Mapping[str, object]] 
                  title: str = 'fxseg_ros evaluation', command: Optional[str] = None,
                  notes: Sequence[str] = (), plots: bool = True,
                  extra: Optional[Mapping[str, object]] = None) -> Dict[str, Path]:
-    """
-    Write metrics.json, report.md and the PNG plots into out_dir. Returns name -> path.
-    """
+    """Write metrics.json, report.md and the PNG plots into out_dir. Returns name -> path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     metrics = evaluation_metrics(evaluation, live_runs, extra)

@@ -15,12 +15,11 @@ import collections
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.labels import NUM_CLASSES
 from fxseg_ros.metrics.confusion import ConfusionMatrix
 from fxseg_ros.metrics.small_objects import (ClassSmallObjects, DEFAULT_MAX_PIXELS,
                                              DEFAULT_SMALL_CLASSES, SmallObjectMetric)
+import numpy as np
 
 #: Pipeline stages in report order (SegmentationPipeline.timings_ms keys, plus decoding).
 STAGES = ('decode', 'preprocess', 'upload', 'inference', 'download', 'postprocess', 'total')

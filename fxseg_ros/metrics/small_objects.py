@@ -40,10 +40,9 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.labels import CLASS_NAMES, IGNORE_LABEL, NUM_CLASSES
 from fxseg_ros.metrics.defaults import DEFAULT_MAX_PIXELS, DEFAULT_SMALL_CLASSES
+import numpy as np
 
 
 @dataclass

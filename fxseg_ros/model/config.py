@@ -14,9 +14,8 @@ import math
 from pathlib import Path
 from typing import Dict, Union
 
-import numpy as np
-
 from fxseg_ros.data.labels import NUM_CLASSES
+import numpy as np
 
 #: Upscore kinds: FCN's fixed bilinear ConvTranspose + crop, a trainable one, or a bilinear resize.
 UPSCORE_KINDS = ('deconv', 'learned', 'resize')
@@ -149,7 +148,7 @@ MODEL_CHECKPOINT = 'model.ckpt'
 
 
 def default_model_path(out_dir: Union[str, Path]) -> Path:
-    """The final checkpoint of the training run in `out_dir`."""
+    """Return the final checkpoint of the training run in `out_dir`."""
     return Path(out_dir) / MODEL_CHECKPOINT
 
 

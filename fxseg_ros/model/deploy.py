@@ -38,12 +38,10 @@ import logging
 import os
 from typing import Optional, Tuple, Union
 
-import numpy as np
-
-from fxseg_ros.data.preprocess import (
-    CAMERA_WH, DEPLOY_INPUT_NAME, DEPLOY_OUTPUT_NAME, MEAN_BGR, STD_BGR,
-)
+from fxseg_ros.data.preprocess import (CAMERA_WH, DEPLOY_INPUT_NAME, DEPLOY_OUTPUT_NAME, MEAN_BGR,
+                                       STD_BGR)
 from fxseg_ros.model.deploy_tail import match_upscore_tail, remove_tail
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -256,7 +254,7 @@ def _window(b, x, axis, upsampled, wanted, offset, tag):
 
 
 def _pre(b, net_in, in_hw, camera_hw, float_io, for_tensorrt):
-    """frames -> the bare network's input (see the module docstring)."""
+    """Add the nodes: frames -> the bare network's input (see the module docstring)."""
     from onnx import TensorProto
 
     if float_io:
@@ -290,7 +288,7 @@ def _pre(b, net_in, in_hw, camera_hw, float_io, for_tensorrt):
 
 def _post(b, net_out, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
           channels_last):
-    """The bare network's scores (or the folded tail's source) -> labels (N, h, w)."""
+    """Add the nodes: bare network's scores (or the folded tail's source) -> labels (N, h, w)."""
     from onnx import TensorProto
 
     b.const('post/zero', [0])
@@ -359,7 +357,6 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
     Returns an onnx.ModelProto with input `frames` (N, H, W, 3) uint8 (float32 with float_io)
     and output `labels` (N, h, w) uint8 (int32 with float_io).
     """
-    import onnx
     from onnx import helper, TensorProto
 
     if output not in OUTPUT_MODES:
@@ -367,6 +364,47 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
     camera_hw = (int(camera_hw[0]), int(camera_hw[1]))
     if camera_hw[0] < 1 or camera_hw[1] < 1:
         raise ValueError('camera_hw must be positive, got %s' % (camera_hw,))
+    model = _bare_copy(bare)
+    net_in, net_out, in_hw, out_hw, classes = _bare_io(model)
+    batch_dim = _dims(net_in)[0] or 'N'
+    graph = model.graph
+    _check_names_free(graph)
+    tail = match_upscore_tail(model)
+    label_type = TensorProto.INT32 if float_io else TensorProto.UINT8
+    frame_type = TensorProto.FLOAT if float_io else TensorProto.UINT8
+    pre, post = _Builder(), _Builder()
+    _pre(pre, net_in.name, in_hw, camera_hw, float_io, for_tensorrt)
+    channels_last = bool(channels_last and tail is not None and not for_tensorrt)
+    _post(post, net_out.name, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
+          channels_last)
+    labels_hw = camera_hw if output == 'camera' else out_hw
+    folded = remove_tail(model, tail) if tail is not None else None
+    nodes = pre.nodes + list(graph.node) + post.nodes
+    del graph.node[:]
+    graph.node.extend(nodes)
+    graph.initializer.extend(pre.inits + post.inits)
+    _replace_io(graph, net_in, net_out,
+                helper.make_tensor_value_info(
+                    DEPLOY_INPUT_NAME, frame_type, [batch_dim, camera_hw[0], camera_hw[1], 3]),
+                helper.make_tensor_value_info(
+                    DEPLOY_OUTPUT_NAME, label_type, [batch_dim, labels_hw[0], labels_hw[1]]))
+    graph.name = (graph.name or 'network') + '_deploy'
+    info = {
+        'camera_hw': list(camera_hw), 'net_input_hw': list(in_hw), 'net_output_hw': list(out_hw),
+        'labels_hw': list(labels_hw), 'output': output, 'float_io': bool(float_io),
+        'for_tensorrt': bool(for_tensorrt), 'net_input': net_in.name,
+        'net_output': net_out.name, 'classes': classes, 'folded_tail': folded,
+        'channels_last': channels_last,
+    }
+    _set_info(model, info)
+    _check_valid(model)
+    return model
+
+
+def _bare_copy(bare):
+    """Return a checked copy of the bare network `bare`, converted to MIN_OPSET if older."""
+    import onnx
+
     source = load_model(bare)
     if is_deployment_graph(source):
         raise DeploymentGraphError('the model is already a deployment graph; use '
@@ -392,49 +430,36 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
         # keeps the old IR version, under which (< 4) every initializer would have to be a graph
         # input.
         model.ir_version = max(model.ir_version, MIN_IR_VERSION)
-    net_in, net_out, in_hw, out_hw, classes = _bare_io(model)
-    batch_dim = _dims(net_in)[0] or 'N'
-    graph = model.graph
+    return model
+
+
+def _check_names_free(graph):
+    """Raise DeploymentGraphError where the bare graph already uses a deployment I/O name."""
     taken = {n.name for n in graph.node} | {i.name for i in graph.initializer}
     for node in graph.node:
         taken.update(node.output)
     for name in (DEPLOY_INPUT_NAME, DEPLOY_OUTPUT_NAME):
         if name in taken:
             raise DeploymentGraphError('the bare graph already uses the name %r' % name)
-    tail = match_upscore_tail(model)
-    label_type = TensorProto.INT32 if float_io else TensorProto.UINT8
-    frame_type = TensorProto.FLOAT if float_io else TensorProto.UINT8
-    pre, post = _Builder(), _Builder()
-    _pre(pre, net_in.name, in_hw, camera_hw, float_io, for_tensorrt)
-    channels_last = bool(channels_last and tail is not None and not for_tensorrt)
-    _post(post, net_out.name, tail, out_hw, camera_hw, output, label_type, for_tensorrt,
-          channels_last)
-    labels_hw = camera_hw if output == 'camera' else out_hw
-    folded = remove_tail(model, tail) if tail is not None else None
-    nodes = pre.nodes + list(graph.node) + post.nodes
-    del graph.node[:]
-    graph.node.extend(nodes)
-    graph.initializer.extend(pre.inits + post.inits)
+
+
+def _replace_io(graph, net_in, net_out, frames_vi, labels_vi):
+    """Make `frames_vi` the graph's first input and `labels_vi` its only output."""
     for i, vi in enumerate(graph.input):
         if vi.name == net_in.name:
             del graph.input[i]
             break
-    graph.input.insert(0, helper.make_tensor_value_info(
-        DEPLOY_INPUT_NAME, frame_type, [batch_dim, camera_hw[0], camera_hw[1], 3]))
+    graph.input.insert(0, frames_vi)
     # The bare input/output become intermediate tensors; keep their shapes as value_info.
     graph.value_info.extend([net_in, net_out])
     del graph.output[:]
-    graph.output.extend([helper.make_tensor_value_info(
-        DEPLOY_OUTPUT_NAME, label_type, [batch_dim, labels_hw[0], labels_hw[1]])])
-    graph.name = (graph.name or 'network') + '_deploy'
-    info = {
-        'camera_hw': list(camera_hw), 'net_input_hw': list(in_hw), 'net_output_hw': list(out_hw),
-        'labels_hw': list(labels_hw), 'output': output, 'float_io': bool(float_io),
-        'for_tensorrt': bool(for_tensorrt), 'net_input': net_in.name,
-        'net_output': net_out.name, 'classes': classes, 'folded_tail': folded,
-        'channels_last': channels_last,
-    }
-    _set_info(model, info)
+    graph.output.extend([labels_vi])
+
+
+def _check_valid(model):
+    """Raise DeploymentGraphError where onnx.checker rejects the deployment graph (< 2 GiB)."""
+    import onnx
+
     if model.ByteSize() < 2 ** 31 - 1:
         try:
             onnx.checker.check_model(model)
@@ -443,7 +468,6 @@ def build_deployment_graph(bare: ModelLike, camera_hw: Tuple[int, int] = CAMERA_
                                        'valid ONNX model (onnx.checker: %s); check the bare graph '
                                        'with onnx.checker.check_model'
                                        % ' '.join(str(exc).split())[:300]) from exc
-    return model
 
 
 def _set_info(model, info):
@@ -546,7 +570,7 @@ def ensure_deployment_graph(path_or_model: ModelLike, camera_hw: Tuple[int, int]
             (channels_last or not info.get('channels_last')):
         return model
     LOG.debug('re-wrapping the deployment graph: it has %s, asked for %s%s', have, wanted,
-             ' for TensorRT' if for_tensorrt else '')
+              ' for TensorRT' if for_tensorrt else '')
     return build_deployment_graph(bare_graph_of(model), camera_hw=camera_hw, **settings)
 
 

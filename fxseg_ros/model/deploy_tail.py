@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The deployment graph's upscore fold: find a network's edge-replicated, asymmetric x s upsample
-plus crop (the demo model's upscore tail), and take it out of the graph (kept for restoring).
+The deployment graph's upscore fold.
+
+Find a network's edge-replicated, asymmetric x s upsample plus crop (the demo model's upscore
+tail), and take it out of the graph (kept for restoring).
 
 Pure onnx + numpy (Python 3.6), used by fxseg_ros.model.deploy.
 """
@@ -36,8 +38,10 @@ class Tail(NamedTuple):
 
 def _edge_extend(g, tensor, axis):
     """
-    Match `Concat([head] * h + [x] + [tail] * t, axis)`, head = Slice(x, [0], [1], [axis]) and
-    tail = Slice(x, [-1], [INT_MAX], [axis]) (edge replication); return (x, h, its nodes).
+    Match `Concat([head] * h + [x] + [tail] * t, axis)` (edge replication).
+
+    head = Slice(x, [0], [1], [axis]) and tail = Slice(x, [-1], [INT_MAX], [axis]); return
+    (x, h, its nodes).
 
     Anything else returns (tensor, 0, []).
     """

@@ -34,20 +34,18 @@ import copy
 import io
 import json
 import logging
-import time
-import warnings
 from pathlib import Path
+import time
 from typing import Dict, Optional, Sequence, Tuple, Union
-
-import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
-import torch
+import warnings
 
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_OUTPUT_NAME
 from fxseg_ros.model.config import bilinear_kernel, FCNConfig, UPSCORE_STRIDE
-from fxseg_ros.model.fcn_alexnet import (FCNAlexNet, count_macs, count_parameters,
-                                         load_checkpoint)
+from fxseg_ros.model.fcn_alexnet import count_macs, count_parameters, FCNAlexNet, load_checkpoint
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+import torch
 
 LOG = logging.getLogger(__name__)
 
@@ -65,6 +63,7 @@ SCORE_MAP_NAMES = ('score_fr', 'score_pool2', 'score_pool1', 'score_conv1')
 
 
 class _ScoreMap(torch.nn.Module):
+
     def __init__(self, model: FCNAlexNet):
         super().__init__()
         self.model = model
@@ -82,8 +81,9 @@ def _export_score_map(model: FCNAlexNet, input_hw: Tuple[int, int], opset: int) 
         # The TorchScript exporter is deprecated in favour of the dynamo one, which has no
         # opset 13 (TensorRT 8.2) and no forward-symbolic hook for LRN; it still works.
         warnings.simplefilter('ignore')
-        kwargs = dict(input_names=[NET_INPUT_NAME], output_names=outputs,
-                      dynamic_axes=dynamic_axes, opset_version=opset, do_constant_folding=True)
+        kwargs = {'input_names': [NET_INPUT_NAME], 'output_names': outputs,
+                  'dynamic_axes': dynamic_axes, 'opset_version': opset,
+                  'do_constant_folding': True}
         try:
             torch.onnx.export(_ScoreMap(model), (dummy,), buffer, dynamo=False, **kwargs)
         except TypeError:  # torch < 2.5: no `dynamo` argument, the TorchScript exporter only
@@ -307,7 +307,7 @@ def _set_output(graph: onnx.GraphProto, classes: int, input_hw: Tuple[int, int])
 def build_bare_graph(model: FCNAlexNet, input_hw: Tuple[int, int] = (360, 640),
                      opset: int = DEFAULT_OPSET, upscore_op: str = 'resize') -> onnx.ModelProto:
     """
-    The bare network graph of `model` as an in-memory ONNX model (checked, shapes inferred).
+    Return the bare network graph of `model` as an in-memory ONNX model (checked, shapes inferred).
 
     input_hw: the network input (H, W). upscore_op: 'resize' (default) or 'convtranspose' for
     the fixed bilinear upscore.
@@ -367,7 +367,7 @@ def export_checkpoint(checkpoint: Union[str, Path], path: Union[str, Path],
 
 
 def read_config(onnx_model: Union[str, Path, onnx.ModelProto]) -> Optional[FCNConfig]:
-    """The FCNConfig stored in an exported graph's metadata, or None for other graphs."""
+    """Return the FCNConfig stored in an exported graph's metadata, or None for other graphs."""
     proto = onnx_model if isinstance(onnx_model, onnx.ModelProto) else onnx.load(
         str(onnx_model), load_external_data=False)
     for prop in proto.metadata_props:

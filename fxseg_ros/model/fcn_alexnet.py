@@ -34,13 +34,13 @@ import math
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
+from fxseg_ros.model.config import (bilinear_kernel, FCNConfig, LRN_PARAMS, SKIP_LAYERS,
+                                    UPSCORE_STRIDE)
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-from fxseg_ros.model.config import (bilinear_kernel, FCNConfig, LRN_PARAMS, SKIP_LAYERS,
-                                    UPSCORE_STRIDE)
 
 class LocalResponseNorm(nn.LocalResponseNorm):
     """
@@ -120,7 +120,7 @@ class FixedBilinearUpscore(nn.Module):
         return torch.matmul(torch.matmul(rows, scores), cols.t())
 
     def conv_transpose(self, scores: torch.Tensor, out_hw: Sequence[int]) -> torch.Tensor:
-        """The literal definition: grouped `F.conv_transpose2d` with the filter, then crop."""
+        """Apply the literal definition: grouped `F.conv_transpose2d` with the filter, crop."""
         up = F.conv_transpose2d(scores, self.weight.to(scores), stride=UPSCORE_STRIDE,
                                 groups=self.num_classes)
         return crop_to(up, self.crop, out_hw)
@@ -158,8 +158,10 @@ class ResizeUpscore(nn.Module):
 
 def linear_matrix(coords: np.ndarray, in_size: int) -> np.ndarray:
     """
-    Linear interpolation at input coordinates `coords`, clamped to the first and last cell
-    (ONNX `Resize` linear semantics). Shape (len(coords), in_size), float32.
+    Return the matrix of linear interpolation at input coordinates `coords`.
+
+    Clamped to the first and last cell (ONNX `Resize` linear semantics).
+    Shape (len(coords), in_size), float32.
     """
     coords = np.clip(np.asarray(coords, dtype=np.float64), 0.0, in_size - 1)
     low = np.floor(coords).astype(np.int64)
@@ -310,7 +312,7 @@ class FCNAlexNet(nn.Module):
             self.upscore = ResizeUpscore()
 
     def score_map(self, x: torch.Tensor) -> torch.Tensor:
-        """The coarse scores before the upscore: shape (N, classes, ~H/32, ~W/32)."""
+        """Return the coarse scores before the upscore: shape (N, classes, ~H/32, ~W/32)."""
         return self.score_maps(x)[0]
 
     def score_maps(self, x: torch.Tensor) -> List[torch.Tensor]:
@@ -340,8 +342,10 @@ class FCNAlexNet(nn.Module):
     def forward(self, x: torch.Tensor, sample_stride: int = 1,
                 sample_offset: Sequence[int] = (0, 0)) -> torch.Tensor:
         """
-        Scores of every pixel, or with sample_stride s > 1 of the pixel grid
-        [oy::s, ox::s] only (for a cheaper training loss; the same values).
+        Return the scores of every pixel.
+
+        With sample_stride s > 1, those of the pixel grid [oy::s, ox::s] only (for a cheaper
+        training loss; the same values).
         """
         if self.config.output_stride != 32:
             scores = self.score_maps(x)
@@ -354,8 +358,10 @@ class FCNAlexNet(nn.Module):
 
 def init_weights(model: FCNAlexNet, seed: int = 0) -> FCNAlexNet:
     """
+    Initialise the weights of `model`, seeded.
+
     He-normal convolutions (fan-out), zero biases, a small score layer and zero skip score
-    layers (so training starts from the 32s network, as FCN does); seeded.
+    layers (so training starts from the 32s network, as FCN does).
     """
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -371,7 +377,7 @@ def init_weights(model: FCNAlexNet, seed: int = 0) -> FCNAlexNet:
 
 
 def build_model(config: Optional[FCNConfig] = None, seed: int = 0) -> FCNAlexNet:
-    """A freshly initialised FCN-AlexNet (deterministic for a seed)."""
+    """Return a freshly initialised FCN-AlexNet (deterministic for a seed)."""
     return init_weights(FCNAlexNet(config or FCNConfig()), seed)
 
 

@@ -25,23 +25,21 @@ import hashlib
 import json
 import logging
 import math
-import time
 from pathlib import Path
+import time
 from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import cv2
+from fxseg_ros.data.conditions import CONDITIONS
+from fxseg_ros.data.labels import IGNORE_LABEL, NUM_CLASSES
+from fxseg_ros.data.preprocess import MEAN_BGR, NET_INPUT_WH, preprocess, resize_bilinear, STD_BGR
+from fxseg_ros.model.config import (  # noqa: F401 (the checkpoint names, re-exported)
+    default_model_path, FCNConfig, LAST_CHECKPOINT, MODEL_CHECKPOINT)
+from fxseg_ros.model.fcn_alexnet import (build_model, count_parameters, FCNAlexNet,
+                                         load_checkpoint, save_checkpoint, torch_load)
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from fxseg_ros.data.conditions import CONDITIONS
-from fxseg_ros.data.labels import IGNORE_LABEL, NUM_CLASSES
-from fxseg_ros.data.preprocess import (
-    MEAN_BGR, NET_INPUT_WH, STD_BGR, preprocess, resize_bilinear)
-from fxseg_ros.model.config import (  # noqa: F401 (the checkpoint names, re-exported)
-    default_model_path, FCNConfig, LAST_CHECKPOINT, MODEL_CHECKPOINT)
-from fxseg_ros.model.fcn_alexnet import (
-    build_model, count_parameters, FCNAlexNet, load_checkpoint, save_checkpoint, torch_load)
 
 LOG = logging.getLogger(__name__)
 
@@ -107,7 +105,7 @@ class TrainOptions:
         return values
 
     def data_key(self) -> Dict[str, object]:
-        """What the cached training set depends on."""
+        """Return what the cached training set depends on."""
         return {'format': CACHE_FORMAT, 'data': self.data, 'split': self.split,
                 'conditions': list(self.conditions), 'train_count': self.train_count,
                 'data_seed': self.data_seed, 'input_wh': list(self.input_wh)}
@@ -134,7 +132,7 @@ def net_labels(labels: np.ndarray, size_wh: Tuple[int, int] = NET_INPUT_WH) -> n
 
 def normalize(resized_bgr: np.ndarray) -> np.ndarray:
     """
-    The normalisation half of `preprocess()` on frames already resized to the network input.
+    Return the normalisation half of `preprocess()` on frames already resized to the network input.
 
     resized_bgr: shape (N, h, w, 3), float (0..255). Returns (N, 3, h, w), float32.
     """
@@ -142,8 +140,11 @@ def normalize(resized_bgr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
-def _synthetic_source(options: TrainOptions) -> Tuple[int, Iterator[Tuple[np.ndarray, np.ndarray,
-                                                                             str]]]:
+#: A training source: the frame count and an iterator of (BGR frame, labels, condition).
+FrameSource = Tuple[int, Iterator[Tuple[np.ndarray, np.ndarray, str]]]
+
+
+def _synthetic_source(options: TrainOptions) -> FrameSource:
     from fxseg_ros.data.synth import SceneGenerator
 
     generator = SceneGenerator(options.data_seed)
@@ -156,8 +157,7 @@ def _synthetic_source(options: TrainOptions) -> Tuple[int, Iterator[Tuple[np.nda
     return options.train_count * len(options.conditions), frames()
 
 
-def _cityscapes_source(options: TrainOptions) -> Tuple[int, Iterator[Tuple[np.ndarray,
-                                                                              np.ndarray, str]]]:
+def _cityscapes_source(options: TrainOptions) -> FrameSource:
     from fxseg_ros.data.cityscapes import CityscapesDataset
 
     dataset = CityscapesDataset(options.data, options.split, cities=list(options.conditions))
@@ -176,8 +176,10 @@ def _cityscapes_source(options: TrainOptions) -> Tuple[int, Iterator[Tuple[np.nd
 
 class TrainingSet:
     """
-    The cached training frames: `images` float16 (N, h, w, 3) resized BGR on the 0..255 scale
-    (exact for the 2x downscale of 1280x720 frames), `labels` uint8 (N, h, w), `conditions`.
+    The cached training frames.
+
+    `images` float16 (N, h, w, 3) resized BGR on the 0..255 scale (exact for the 2x downscale
+    of 1280x720 frames), `labels` uint8 (N, h, w), `conditions`.
     """
 
     def __init__(self, folder: Union[str, Path]):
@@ -292,7 +294,7 @@ class Sampler:
         self.position = int(state['position'])
 
     def grid_offset(self, stride: int) -> Tuple[int, int]:
-        """A random (row, column) offset of the loss pixel grid."""
+        """Return a random (row, column) offset of the loss pixel grid."""
         if stride == 1:
             return 0, 0
         oy, ox = self.rng.integers(0, stride, 2)
@@ -436,8 +438,8 @@ def train(options: TrainOptions, dataset: Optional[TrainingSet] = None) -> Dict[
     running = None
     bar = tqdm(total=options.steps, initial=step, desc='training', unit='step',
                disable=not options.progress)
-    end = options.steps if options.stop_after is None else min(options.steps,
-                                                                step + options.stop_after)
+    end = (options.steps if options.stop_after is None
+           else min(options.steps, step + options.stop_after))
     while step < end:
         value = _train_step(model, optimizer, scheduler, sampler, weights, options.loss_stride)
         step += 1

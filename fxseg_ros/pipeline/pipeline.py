@@ -14,9 +14,8 @@ import time
 from typing import Dict, List, Sequence, Union
 
 import cv2
-import numpy as np
-
 from fxseg_ros.runtime.base import Runner
+import numpy as np
 
 #: Keys of `PipelineResult.timings_ms`, in stage order.
 STAGES = ('preprocess', 'upload', 'inference', 'download', 'postprocess', 'total')

@@ -1,7 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Sliding-window latency and rate statistics, shared by the node's diagnostics and the evaluation.
+Sliding-window latency and rate statistics.
+
+Shared by the node's diagnostics and the evaluation.
 """
 
 
@@ -12,9 +14,7 @@ import numpy as np
 
 
 class LatencyWindow:
-    """
-    The last `size` samples of one quantity (milliseconds) with their percentiles.
-    """
+    """The last `size` samples of one quantity (milliseconds) with their percentiles."""
 
     def __init__(self, size: int = 300):
         if size < 1:
@@ -41,9 +41,7 @@ class LatencyWindow:
 
 
 class RateMeter:
-    """
-    Events per second over a sliding window of timestamps (seconds, monotonic).
-    """
+    """Events per second over a sliding window of timestamps (seconds, monotonic)."""
 
     def __init__(self, window_s: float = 5.0):
         self.window_s = window_s

@@ -15,8 +15,8 @@ and the big-endian IEEE-754 float32 bits of its *scale*, scale = amax / 127; a v
 """
 
 import logging
-import struct
 from pathlib import Path
+import struct
 from typing import Dict, Mapping, Tuple, Union
 
 LOG = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def hex_to_scale(text: str) -> float:
 def format_calibration_cache(amax: Mapping[str, float], trt_version: str = '8.2.1',
                              algorithm: str = 'EntropyCalibration2') -> str:
     """
-    The cache text for dynamic ranges `amax` (tensor name -> amax, float).
+    Return the cache text for dynamic ranges `amax` (tensor name -> amax, float).
 
     Scales are written as float32 amax / 127, names in the given order.
     """

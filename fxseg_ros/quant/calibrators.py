@@ -26,8 +26,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-import time
 from pathlib import Path
+import time
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
@@ -114,7 +114,7 @@ def entropy_threshold(hist: np.ndarray, edges: np.ndarray,
                       start_bin: int = DEFAULT_START_BIN, stride: int = 1,
                       ignore_zero_bin: bool = True) -> float:
     """
-    The amax TensorRT's EntropyCalibration2 chooses from a histogram of |x|.
+    Return the amax TensorRT's EntropyCalibration2 chooses from a histogram of |x|.
 
     hist: shape (B,), counts; edges: shape (B + 1,), bin edges starting at 0.
     Returns the right edge of the last bin kept by the candidate with the smallest KL divergence
@@ -138,7 +138,7 @@ def entropy_threshold(hist: np.ndarray, edges: np.ndarray,
 
 def percentile_threshold(hist: np.ndarray, edges: np.ndarray, percentile: float) -> float:
     """
-    The `percentile` (0..100) of |x| from its histogram, interpolated linearly inside a bin.
+    Return the `percentile` (0..100) of |x| from its histogram, interpolated linearly inside a bin.
 
     hist: shape (B,), counts; edges: shape (B + 1,).
     """
@@ -254,7 +254,7 @@ class AbsHistogram:
 
     # -- results ---------------------------------------------------------------------------
     def working(self) -> Tuple[np.ndarray, np.ndarray]:
-        """The working histogram: (counts (B,), int64; edges (B + 1,), float64)."""
+        """Return the working histogram: (counts (B,), int64; edges (B + 1,), float64)."""
         if self.counts is None:
             return np.zeros(1, dtype=np.int64), np.array([0.0, 0.0])
         edges = np.arange(self.counts.size + 1, dtype=np.float64) * self.width
@@ -298,7 +298,7 @@ class AbsHistogram:
 
 def compute_amax(hist: AbsHistogram, method: str, percentile: float = 99.99,
                  num_bins: Optional[int] = None) -> float:
-    """The dynamic range of one tensor chosen by `method` (see METHODS)."""
+    """Return the dynamic range of one tensor chosen by `method` (see METHODS)."""
     if method == 'minmax':
         return float(hist.absmax)
     counts, edges = hist.histogram(num_bins)
@@ -415,7 +415,7 @@ class HistogramCalibrator:
 
     def result(self, method: str = 'entropy', percentile: float = 99.99,
                model: Optional[str] = None) -> CalibrationResult:
-        """The amax of every collected tensor by `method`, with statistics and level use."""
+        """Return the amax of every collected tensor by `method`, with statistics and level use."""
         if not self.histograms:
             raise ValueError('no activations were collected; feed frames before asking for a '
                              'calibration result')
@@ -484,7 +484,6 @@ def calibrate(model_path: Union[str, Path], reader: Iterable, method: str = 'ent
     Memory does not grow with the number of frames: only histograms are kept.
     """
     from fxseg_ros.quant.collect import ActivationCollector, iterate_feeds, model_digest
-
     from tqdm import tqdm
 
     calibrator = calibrator or HistogramCalibrator(num_bins)
@@ -515,7 +514,7 @@ def calibrate(model_path: Union[str, Path], reader: Iterable, method: str = 'ent
 
 def check_calibration_model(calib: 'CalibrationResult', model_path) -> Optional[str]:
     """
-    A warning text when `calib` was computed on another model than `model_path`, else None.
+    Return a warning text when `calib` was computed on another model than `model_path`, else None.
 
     Compares the stored model digest (graph and weights); a calibration without one (e.g. a
     TensorRT cache) is only checked for tensor names.

@@ -1,8 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Run an ONNX graph with ONNX Runtime and hand back every intermediate float tensor, one batch at
-a time, so calibration and analysis keep statistics instead of activations.
+Run an ONNX graph with ONNX Runtime and hand back every intermediate float tensor.
+
+One batch at a time, so calibration and analysis keep statistics instead of activations.
 
 Intermediate tensors become graph outputs (their names unchanged, which are also the tensor
 names TensorRT's ONNX parser gives the network, and so the names of the calibration cache).
@@ -12,9 +13,8 @@ import logging
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
-import numpy as np
-
 from fxseg_ros.runtime.session import make_session
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _float_types():
 
 
 def load_model(model: ModelLike):
-    """An onnx.ModelProto from a path or a model (returned as is)."""
+    """Return an onnx.ModelProto from a path or a model (returned as is)."""
     import onnx
 
     if isinstance(model, (str, Path)):
@@ -116,7 +116,7 @@ def float_tensor_names(model: ModelLike, include_inputs: bool = True,
 
 
 def add_graph_outputs(model, names: Sequence[str], types: Optional[Dict[str, int]] = None):
-    """A copy of `model` with the tensors `names` added as graph outputs (types inferred)."""
+    """Return a copy of `model` with the tensors `names` as graph outputs too (types inferred)."""
     import onnx
     from onnx import helper
 
@@ -190,7 +190,7 @@ class ArrayReader:
 
 
 def iterate_feeds(reader) -> Iterator[Dict[str, np.ndarray]]:
-    """Feeds of a `get_next()` reader (until None) or of a plain iterable of dicts."""
+    """Yield the feeds of a `get_next()` reader (until None) or of a plain iterable of dicts."""
     if hasattr(reader, 'get_next'):
         while True:
             feed = reader.get_next()
@@ -208,7 +208,7 @@ def open_calibration_reader(data: Union[str, Path], frames: Optional[int] = None
                             input_name: Optional[str] = None,
                             size_wh: Optional[Sequence[int]] = None):
     """
-    A calibration reader for a Cityscapes-layout directory, an image folder or a rosbag2.
+    Return a calibration reader for a Cityscapes-layout directory, an image folder or a rosbag2.
 
     Frames go through the deployment preprocessing (`fxseg_ros.data.readers`). frames: stop
     after this many. conditions: Cityscapes cities / bag lighting conditions to keep.

@@ -1,7 +1,7 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Calibration coverage: does a new data set stay inside the ranges a calibration chose?
+Calibration coverage: whether a new data set stays inside the ranges a calibration chose.
 
 For every calibrated tensor, over the new frames:
 
@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
+import time
 from typing import Dict, Iterable, List, Optional, Union
-
-import numpy as np
 
 from fxseg_ros.quant.calibrators import (AbsHistogram, CalibrationResult, level_histogram,
                                          percentile_threshold)
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -164,9 +163,8 @@ def check_coverage(model_path: Union[str, Path], calib: CalibrationResult, reade
     (default: all that are in the model). progress: a progress bar of the frames (None: on a
     terminal only). Streaming: only counts and histograms are kept.
     """
-    from tqdm import tqdm
-
     from fxseg_ros.quant.collect import ActivationCollector, float_tensor_names, iterate_feeds
+    from tqdm import tqdm
 
     available = set(float_tensor_names(model_path))
     names = [t for t in (tensors if tensors is not None else calib.amax) if t in available]
@@ -225,7 +223,7 @@ def check_coverage(model_path: Union[str, Path], calib: CalibrationResult, reade
 
 
 def format_coverage(report: CoverageReport) -> str:
-    """The per-tensor table `fxseg calibrate --check` prints."""
+    """Return the per-tensor table `fxseg calibrate --check` prints."""
     width = max([len(t.name) for t in report.tensors] + [6])
     header = (width, 'tensor', 'amax', 'clipped %', 'calib %', 'range use', 'shift', 'flag')
     lines = ['%-*s %12s %12s %10s %10s %7s  %s' % header]

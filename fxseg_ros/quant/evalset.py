@@ -14,14 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
-
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.preprocess import (NET_INPUT_NAME, NET_INPUT_WH, NET_OUTPUT_NAME,
                                        postprocess, preprocess)
 from fxseg_ros.metrics.accumulate import AccuracyAccumulator
 from fxseg_ros.metrics.small_objects import SmallObjectMetric
 from fxseg_ros.runtime.session import EXACT_INT8_CONFIG, make_session
+import numpy as np
 
 #: How INT8 models are computed when their accuracy is measured on this CPU.
 INT8_KERNELS = ('ort', 'exact')

@@ -16,9 +16,9 @@ FP16 models: a real FP16 graph for TensorRT, and an FP16 emulation for accuracy 
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 from typing import Union
+import warnings
 
 import numpy as np
 
@@ -36,15 +36,14 @@ _F32_SUFFIX = '/fp16_rounded'
 
 def convert_to_fp16(model, keep_io_types: bool = True):
     """
-    An FP16 copy of a float32 model (onnx.ModelProto or path); I/O stay float32 by default.
+    Return an FP16 copy of a float32 model (onnx.ModelProto or path); I/O stay float32 by default.
 
     Returns onnx.ModelProto.
     """
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-    from onnxconverter_common import float16
-
     from fxseg_ros.quant.collect import load_model
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    from onnxconverter_common import float16
 
     src = load_model(model)
     block = [op for op in float16.DEFAULT_OP_BLOCK_LIST if op not in _ALLOWED_FP16]
@@ -102,16 +101,15 @@ def _topological(model):
 
 def emulate_fp16(model):
     """
-    A float32 copy of a model that rounds weights and every tensor to FP16 precision.
+    Return a float32 copy of a model that rounds weights and every tensor to FP16 precision.
 
     Initializers are rounded in place (float32 -> float16 -> float32); after every node each
     float output goes through Cast(FLOAT16) -> Cast(FLOAT), keeping its name for the consumers.
     Values beyond FP16's range become +-inf exactly as on the GPU. Returns onnx.ModelProto.
     """
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
     from fxseg_ros.quant.collect import load_model, tensor_types
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
 
     src = load_model(model)
     out = onnx.ModelProto()

@@ -34,7 +34,7 @@ INT8_MIN, INT8_MAX = -128, 127
 
 def dp4a(a: np.ndarray, b: np.ndarray, c: Union[np.ndarray, int] = 0) -> np.ndarray:
     """
-    The accumulator c plus the four products a[..., k] * b[..., k], in int32 (wrap-around).
+    Return the accumulator c plus the four products a[..., k] * b[..., k], in int32 (wrap-around).
 
     a, b: shape (..., 4), int8 or uint8 (also other integer types within 8 bits after a
     zero-point shift, as int16); c: int32 broadcastable to a.shape[:-1].

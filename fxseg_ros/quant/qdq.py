@@ -32,9 +32,8 @@ import shutil
 import tempfile
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-import numpy as np
-
 from fxseg_ros.data.atomic import atomic_file
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ RANGE_PRESERVING_OPS = ('MaxPool', 'Transpose', 'Reshape', 'Flatten', 'Squeeze',
 
 def shared_ranges(model, amax: Mapping[str, float]) -> Dict[str, float]:
     """
-    A copy of `amax` where outputs of range-preserving ops take their input's amax.
+    Return a copy of `amax` where outputs of range-preserving ops take their input's amax.
 
     A MaxPool's output never exceeds its input's range, so the shared scale loses nothing and
     lets the DQ -> MaxPool -> Q triple run as an int8 MaxPool.
@@ -129,7 +128,7 @@ def quantize_qdq(model: Union[str, Path], amax: Mapping[str, float], out_path: U
     CPUs without VNNI where ONNX Runtime's uint8 x int8 kernels add pairs of products in
     saturating int16 (see `fxseg_ros.quant.mac`); with 7-bit weights no pair can saturate.
     """
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static, QuantType
     from onnxruntime.quantization.calibrate import save_tensors_data
 
     if activations not in ('s8', 'u8'):
@@ -328,9 +327,8 @@ def _itemsize(data_type: int) -> int:
 def optimized_op_types(model_path: Union[str, Path], out_path: Union[str, Path],
                        threads: int = 1) -> List[str]:
     """Op types of the graph ONNX Runtime's CPU actually runs after its optimisations."""
-    import onnx
-
     from fxseg_ros.runtime.session import make_session
+    import onnx
 
     make_session(model_path, threads=threads, optimized_path=str(out_path))
     return [n.op_type for n in onnx.load(str(out_path)).graph.node]

@@ -19,14 +19,13 @@ import statistics
 import time
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
-
 from fxseg_ros.data.conditions import CONDITIONS, sorted_conditions
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_INPUT_WH, preprocess
 from fxseg_ros.metrics.tables import format_table
 from fxseg_ros.model.deploy import network_input_wh
 from fxseg_ros.quant.evalset import calibration_blobs, EvalSet
 from fxseg_ros.runtime.session import make_session
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

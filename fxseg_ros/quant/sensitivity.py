@@ -15,13 +15,12 @@ Which layers suffer from INT8, and mixed precision that keeps the worst ones in 
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
+import time
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
-import numpy as np
-
 from fxseg_ros.quant.qdq import DEFAULT_OP_TYPES, PER_CHANNEL_AXIS, quantize_qdq
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -71,6 +70,7 @@ class LayerError:
 
 
 class _Accumulator:
+
     def __init__(self):
         self.signal = 0.0
         self.noise = 0.0
@@ -102,7 +102,7 @@ class _Accumulator:
 
 def weighted_layers(model) -> List[Dict[str, object]]:
     """
-    The network's weighted layers with the activation nodes that follow them.
+    Return the network's weighted layers with the activation nodes that follow them.
 
     Returns [{'name': conv node name, 'op_type', 'nodes': [conv, trailing relu...],
     'output': tensor after the trailing activation}] in graph order.

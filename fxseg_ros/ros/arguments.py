@@ -14,9 +14,8 @@ a parameter file.
 
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
-import yaml
-
 from fxseg_ros.ros import params as P
+import yaml
 
 #: rcl options that take a value (rcl/include/rcl/arguments.h); the rest are flags.
 _VALUE_OPTIONS = frozenset(('-r', '--remap', '-p', '--param', '--params-file', '-e',
@@ -104,7 +103,7 @@ def override_problem(name: str, text: str) -> Optional[str]:
 
 
 def command_line_problem(argv: Sequence[str]) -> Optional[str]:
-    """The first problem of the ROS arguments in one line (missing file, mistyped -p)."""
+    """Return the first problem of the ROS arguments in one line (missing file, mistyped -p)."""
     import os
 
     parsed = parse_ros_arguments(argv)

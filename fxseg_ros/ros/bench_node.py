@@ -15,20 +15,19 @@ FPS, drops, and the node's share of the time (end to end minus inference). A nod
 import argparse
 import logging
 import os
+from pathlib import Path
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Callable, Dict, List, Optional
-
-import numpy as np
 
 from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
 from fxseg_ros.ros.environment import override_environ, restore_environ
 from fxseg_ros.ros.transport import (DEFAULT_TRANSPORT, describe_transport, profile_path,
                                      transport_environment, TRANSPORT_VARIABLES, TRANSPORTS)
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ def _batching(before: Dict[str, str], after: Dict[str, str]) -> Dict[str, float]
 
 
 def log_tail(log_path: str, lines: int = LOG_TAIL_LINES) -> str:
-    """The last `lines` lines of the node's log file ('' when there is none)."""
+    """Return the last `lines` lines of the node's log file ('' when there is none)."""
     try:
         text = Path(log_path).read_text(errors='replace')
     except OSError:
@@ -283,7 +282,7 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
 
 
 def format_report(result: Dict[str, object]) -> str:
-    """The benchmark's figures as text, one block per camera."""
+    """Return the benchmark's figures as text, one block per camera."""
     lines = ['segmentation_node through DDS: %d camera(s) at %g Hz for %g s, transport %s (%s)'
              % (len(result['cameras']), result['rate_hz'], result['duration_s'],
                 result['transport'], describe_transport(result['transport_environment']))]
@@ -313,7 +312,7 @@ def format_report(result: Dict[str, object]) -> str:
 
 
 def _rate_range():
-    """The node's accepted range of expected_rate_hz (the benchmark passes --rate to it)."""
+    """Return the node's accepted range of expected_rate_hz (the benchmark passes --rate to it)."""
     from fxseg_ros.ros.params import PARAMETERS
 
     return next(p.range for p in PARAMETERS if p.name == 'expected_rate_hz')
@@ -334,7 +333,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_arguments(args: argparse.Namespace, model: Optional[str] = None) -> Optional[str]:
-    """The first problem with the benchmark's arguments as one sentence, or None."""
+    """Return the first problem with the benchmark's arguments as one sentence, or None."""
     low, high = _rate_range()
     if args.cameras < 1:
         return ('--cameras must be an integer >= 1 (camera topics to publish), got %d'

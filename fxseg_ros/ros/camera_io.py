@@ -18,20 +18,18 @@ its camera's one-frame slot: the latest frame wins, a replaced frame counts as d
 import time
 from typing import Dict, List, Optional, Tuple
 
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_policy_name_from_kind, qos_profile_sensor_data)
-from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import String
-
 from fxseg_ros.data.stamps import stamp_to_ns
-from fxseg_ros.pipeline.convert import (CHECKS, FrameRejected, REJECT_REASONS,
-                                        array_to_image_fields, colorize_to_image_fields,
-                                        labels_to_image_fields)
+from fxseg_ros.pipeline.convert import (array_to_image_fields, CHECKS, colorize_to_image_fields,
+                                        FrameRejected, labels_to_image_fields, REJECT_REASONS)
 from fxseg_ros.pipeline.overlay import blend_overlay
 from fxseg_ros.ros import compat
 from fxseg_ros.ros import params as P
 from fxseg_ros.ros.diagnostics import CameraStats, STAGES
 from fxseg_ros.ros.transport import no_frames_advice
+from rclpy.qos import (DurabilityPolicy, HistoryPolicy, qos_policy_name_from_kind,
+                       qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import String
 
 #: Node-level reasons a frame is rejected, besides the message ones of fxseg_ros.pipeline.convert.
 STAMP_REASONS = ('stale', 'future_stamp')
@@ -98,7 +96,7 @@ class CameraIO:
 
     # Creating ---------------------------------------------------------------------------------
     def create(self) -> List[Camera]:
-        """Publishers and subscriptions of every camera (on_activate)."""
+        """Create the publishers and subscriptions of every camera (on_activate)."""
         cfg = self.cfg
         msg_type = Image if cfg['input_type'] == 'raw' else CompressedImage
         qos_in = subscription_qos(cfg['qos'], cfg['qos_depth'])
@@ -176,7 +174,7 @@ class CameraIO:
                 cam.pending = None
 
     def destroy_publishers(self) -> None:
-        """The outputs (after the worker stopped: nothing publishes any more)."""
+        """Destroy the outputs (after the worker stopped: nothing publishes any more)."""
         for cam in self.cameras:
             for pub in cam.publishers():
                 self.node.destroy_publisher(pub)

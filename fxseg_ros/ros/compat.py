@@ -18,8 +18,8 @@ import enum
 import logging
 from typing import Dict, Sequence
 
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, ParameterType
+import rclpy
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
@@ -122,7 +122,7 @@ except ImportError:
     }
 
     def parameter_value_to_python(parameter_value):
-        """The Python value of an rcl_interfaces/ParameterValue (None when not set)."""
+        """Return the Python value of an rcl_interfaces/ParameterValue (None when not set)."""
         if parameter_value.type == ParameterType.PARAMETER_NOT_SET:
             return None
         field = _VALUE_FIELDS.get(parameter_value.type)
@@ -135,7 +135,7 @@ except ImportError:
 # Names -----------------------------------------------------------------------------------------
 def resolve_topic_name(node: Node, topic: str) -> str:
     """
-    The absolute name of `topic` for this node (remappings applied where rclpy can).
+    Return the absolute name of `topic` for this node (remappings applied where rclpy can).
 
     Node.resolve_topic_name: humble, jazzy, rolling rclpy/rclpy/node.py; absent on foxy, where
     rclpy/rclpy/expand_topic_name.py expands the name (namespace, ~) without remapping.

@@ -91,7 +91,7 @@ class CameraStats:
         self.color_published = 0
         self.dropped = 0
         #: rejected frames by reason; the known reasons are reported from the start (as 0)
-        self.rejected: Dict[str, int] = collections.Counter({r: 0 for r in reasons})
+        self.rejected: Dict[str, int] = collections.Counter(dict.fromkeys(reasons, 0))
         self.errors = 0
         self.lost = 0
         self.last_delay_ms = float('nan')
@@ -108,7 +108,7 @@ class CameraStats:
             self._in_rate.tick(now_s)
 
     def on_dropped(self) -> None:
-        """A frame that waited was replaced by a newer one before the worker took it."""
+        """Count a frame that waited and was replaced by a newer one before the worker took it."""
         with self._lock:
             self.dropped += 1
 
@@ -196,7 +196,7 @@ def _fmt(value: float) -> str:
 def status_values(snap: Dict[str, object], expected_rate_hz: float,
                   latency_budget_ms: float) -> List[Tuple[str, str]]:
     """
-    The key-value pairs of one camera's DiagnosticStatus.
+    Return the key-value pairs of one camera's DiagnosticStatus.
 
     Keys: counters (frames_received, frames_published, color_masks_published, frames_dropped,
     frames_rejected,
@@ -239,9 +239,8 @@ def status_values(snap: Dict[str, object], expected_rate_hz: float,
     for key in ('mean_abs_jitter_node_us', 'mean_abs_jitter_msg_us', 'max_abs_jitter_node_us',
                 'max_abs_jitter_msg_us'):
         values.append((key[:-3], '%d' % round(snap[key])))  # microseconds, as NITROS
-    values += [(key, str(snap[key])) for key in ('num_jitter_outliers_node',
-                                                  'num_jitter_outliers_msg',
-                                                  'num_non_increasing_msg')]
+    values += [(key, str(snap[key])) for key in (
+        'num_jitter_outliers_node', 'num_jitter_outliers_msg', 'num_non_increasing_msg')]
     return values
 
 

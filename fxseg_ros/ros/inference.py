@@ -26,7 +26,7 @@ LOG = logging.getLogger(__name__)
 
 
 def model_path(cfg: Dict[str, object]) -> str:
-    """The ONNX model of the configuration (the demo model when `model` is empty)."""
+    """Return the ONNX model of the configuration (the demo model when `model` is empty)."""
     if cfg['model']:
         return os.path.abspath(os.path.expanduser(cfg['model']))
     from fxseg_ros import DEMO_MODEL
@@ -81,7 +81,7 @@ def check_engine_files(cfg: Dict[str, object], paths: P.EnginePaths,
 
 
 def check_classes(model: str, labels, labels_file: str) -> None:
-    """The model's class count against the label table's (StartupError when they differ)."""
+    """Check the model's class count against the label table's (StartupError when they differ)."""
     try:
         classes = model_class_count(model)
     except Exception as exc:  # onnx raises its own types for unreadable files

@@ -14,10 +14,9 @@ a YAML file can replace it:
 
 from typing import List, NamedTuple, Optional
 
+from fxseg_ros.data.labels import CITYSCAPES_CLASSES, IGNORE_LABEL
 import numpy as np
 import yaml
-
-from fxseg_ros.data.labels import CITYSCAPES_CLASSES, IGNORE_LABEL
 
 
 class LabelTable(NamedTuple):
@@ -37,7 +36,7 @@ class LabelTable(NamedTuple):
         return ['#%02x%02x%02x' % tuple(c) for c in self.colors_rgb]
 
     def to_yaml(self) -> str:
-        """The table as the YAML document published on segmentation/labels."""
+        """Return the table as the YAML document published on segmentation/labels."""
         entries = [{'id': i, 'name': n, 'color': list(c)}
                    for i, (n, c) in enumerate(zip(self.names, self.colors_rgb)) if n]
         return yaml.safe_dump({'labels': entries, 'ignore_label': self.ignore_label},

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Live evaluation: play a bag's camera topic into a running `segmentation_node` over ROS 2 and
-score the masks it publishes, matched by header stamp.
+Live evaluation of a running `segmentation_node` over ROS 2.
+
+Play a bag's camera topic into the node and score the masks it publishes, matched by header
+stamp.
 
 The player publishes each frame as a live camera would, with `header.stamp` set to the publish
 time (so the node's stamp-age checks and end-to-end figures mean what they mean on a vehicle),
@@ -21,6 +23,7 @@ without queueing, so nothing is dropped by design).
 
 import logging
 import os
+from pathlib import Path
 import shutil
 import signal
 import subprocess
@@ -28,14 +31,12 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Dict, Optional, Sequence
-
-import numpy as np
 
 from fxseg_ros.data.stamps import stamp_to_ns
 from fxseg_ros.ros.environment import environ_overrides
 from fxseg_ros.ros.transport import LARGE_DATA_TRANSPORTS
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class NodeProcess:
 
 
 def _to_ros_image(msg, Image, CompressedImage, stamp):
-    """rosbags message -> rclpy message with a new stamp (same pixels, frame_id, encoding)."""
+    """Convert a rosbags message to rclpy with a new stamp (same pixels, frame_id, encoding)."""
     if hasattr(msg, 'format'):
         out = CompressedImage()
         out.format = msg.format
@@ -237,7 +238,7 @@ def run_live(options: LiveOptions) -> Dict[str, object]:
     Starts `segmentation_node` (config/cpu.yaml plus overrides for the model, camera topic,
     input type and frame size) unless options.connect is set.
     """
-    from fxseg_ros.data.bag import CONDITION_TOPIC, camera_namespace_of
+    from fxseg_ros.data.bag import camera_namespace_of, CONDITION_TOPIC
     from fxseg_ros.data.bag_reader import BagFrameReader
     from fxseg_ros.ros.probe import write_params_file
 
@@ -295,14 +296,13 @@ class _LiveSession:
 
     def __init__(self, options: LiveOptions, reader, image_topic: str, mask_topic: str,
                  node_proc: Optional[NodeProcess], transport: Optional[str]):
-        import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
+        from fxseg_ros.pipeline.stats import LatencyWindow
+        import rclpy
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
         from sensor_msgs.msg import CompressedImage, Image
-
-        from fxseg_ros.pipeline.stats import LatencyWindow
 
         self.options = options
         self.reader = reader

@@ -27,15 +27,14 @@ import signal
 import sys
 from typing import Optional, Sequence
 
-import rclpy
-from rclpy.executors import ExternalShutdownException, ShutdownException, SingleThreadedExecutor
-from rclpy.utilities import remove_ros_args
-
 from fxseg_ros.ros import compat
 from fxseg_ros.ros import params as P
 from fxseg_ros.ros.arguments import command_line_problem, dropped_override_problem
 from fxseg_ros.ros.camera_io import StartupError
-from fxseg_ros.ros.node_core import NODE_NAME, SegmentationNode, descriptor
+from fxseg_ros.ros.node_core import descriptor, NODE_NAME, SegmentationNode
+import rclpy
+from rclpy.executors import ExternalShutdownException, ShutdownException, SingleThreadedExecutor
+from rclpy.utilities import remove_ros_args
 
 __all__ = ['NODE_NAME', 'SegmentationNode', 'StartupError', 'descriptor', 'main']
 
@@ -72,7 +71,7 @@ class StopRequest:
 
 
 def parameter_table_markdown() -> str:
-    """The parameters as a Markdown table (for `segmentation_node --list-parameters`)."""
+    """Return the parameters as a Markdown table (for `segmentation_node --list-parameters`)."""
     lines = ['| parameter | type | default | allowed | live |', '|---|---|---|---|---|']
     lines += ['| %s |' % ' | '.join(row) for row in P.spec_rows()]
     return '\n'.join(lines)

@@ -25,18 +25,17 @@ import traceback
 from typing import Dict, Optional, Sequence
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                ParameterType, SetParametersResult)
-from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
-from rclpy.parameter import Parameter
-
 from fxseg_ros.ros import compat
 from fxseg_ros.ros import params as P
 from fxseg_ros.ros.camera_io import CameraIO, StartupError
 from fxseg_ros.ros.diagnostics import status_level, status_values
-from fxseg_ros.ros.inference import BatchStats, Worker, close_runner, open_runner
+from fxseg_ros.ros.inference import BatchStats, close_runner, open_runner, Worker
 from fxseg_ros.ros.label_table import load_label_table
 from fxseg_ros.ros.transport import describe_transport, speed_hint, transport_warning
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                ParameterType, SetParametersResult)
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
+from rclpy.parameter import Parameter
 
 NODE_NAME = 'segmentation_node'
 SUCCESS = compat.TransitionCallbackReturn.SUCCESS
@@ -55,7 +54,7 @@ _OUTPUT_NAMES = tuple(spec.name for spec in P.OUTPUT_PARAMETERS)
 
 
 def descriptor(spec: P.ParamSpec) -> ParameterDescriptor:
-    """The rcl_interfaces ParameterDescriptor of one entry of the parameter table."""
+    """Return the rcl_interfaces ParameterDescriptor of one entry of the parameter table."""
     d = ParameterDescriptor(name=spec.name, type=_PARAM_TYPES[spec.type],
                             description=spec.description, read_only=spec.read_only)
     constraints = spec.constraints

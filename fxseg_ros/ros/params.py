@@ -23,13 +23,15 @@ STRING, BOOL, INTEGER, DOUBLE, STRING_ARRAY = (
 class ParamSpec(NamedTuple):
     """One declared parameter of the segmentation node."""
 
+    # `type` and `range` name the ParameterDescriptor fields they fill (rcl_interfaces); as
+    # attributes of a tuple they shadow no builtin in any scope
     name: str
-    type: str                                   # STRING, BOOL, INTEGER, DOUBLE, STRING_ARRAY
+    type: str                                   # noqa: A003 - STRING, BOOL, INTEGER, DOUBLE, ...
     default: Any
     description: str
     read_only: bool = True                      # False: can be changed while the node runs
     choices: Tuple[str, ...] = ()               # allowed values of a STRING parameter
-    range: Optional[Tuple[float, float]] = None  # inclusive bounds of an INTEGER / DOUBLE
+    range: Optional[Tuple[float, float]] = None  # noqa: A003 - inclusive bounds (INTEGER, DOUBLE)
     constraints: str = ''                       # the rules in words (ParameterDescriptor)
 
 
@@ -219,7 +221,7 @@ def check_value(spec: ParamSpec, value: Any) -> Any:
 
 def camera_namespace(topic: str, input_type: str = 'raw') -> str:
     """
-    The namespace a camera's outputs go to: the image topic without its last name.
+    Return the namespace a camera's outputs go to: the image topic without its last name.
 
     '/cam_front/image_raw' -> '/cam_front'; 'image_raw' -> '' (the node's namespace);
     compressed: '/cam/image_raw/compressed' -> '/cam'.
@@ -323,7 +325,7 @@ def default_engine_dir(environ=None) -> str:
 
 
 def in_engine_dir(name: str, engine_dir: str) -> str:
-    """A name without a folder goes into engine_dir; a path stays as it is ('~' expanded)."""
+    """Resolve a name: without a folder it goes into engine_dir; a path stays ('~' expanded)."""
     if not name:
         return ''
     if os.path.dirname(name):
@@ -333,7 +335,7 @@ def in_engine_dir(name: str, engine_dir: str) -> str:
 
 def engine_paths(cfg: Dict[str, Any], model_path: str, environ=None) -> EnginePaths:
     """
-    The engine, calibration and timing cache files of a validated configuration.
+    Return the engine, calibration and timing cache files of a validated configuration.
 
     With backend tensorrt and no `engine`, the engine is <engine_dir>/<model stem>.<precision>
     .engine, the name `fxseg build` suggests too.

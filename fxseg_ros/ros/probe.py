@@ -11,28 +11,27 @@ tests and `fxseg bench --node` use it; `start_node` starts the node as its own p
 
 
 import os
+from pathlib import Path
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-import rclpy
-import yaml
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
+from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
+from fxseg_ros.pipeline.convert import array_to_image_fields
+from fxseg_ros.ros.params import camera_namespace, output_topic
+import numpy as np
+import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
-
-from fxseg_ros.data.stamps import ns_to_sec_nanosec, stamp_to_ns
-from fxseg_ros.pipeline.convert import array_to_image_fields
-from fxseg_ros.ros.params import camera_namespace, output_topic
+import yaml
 
 
 def start_node(params_file: Optional[str] = None, params: Optional[Dict[str, object]] = None,
@@ -90,7 +89,7 @@ def _dump(value, flow: bool) -> str:
 
 
 def param_value_yaml(value) -> str:
-    """A parameter value as the one-line YAML that rcl reads after `-p name:=`."""
+    """Return a parameter value as the one-line YAML that rcl reads after `-p name:=`."""
     return _dump(value, flow=True)
 
 
@@ -113,7 +112,7 @@ def to_stamp(ns: int) -> Time:
 
 
 def mask_array(msg: Image) -> np.ndarray:
-    """A mono8 / rgb8 Image's pixels. Shape: (H, W) or (H, W, 3), uint8."""
+    """Return a mono8 / rgb8 Image's pixels. Shape: (H, W) or (H, W, 3), uint8."""
     channels = msg.step // msg.width
     data = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.step)
     pixels = data[:, :msg.width * channels]
@@ -220,7 +219,7 @@ class SegmentationProbe:
 
     def frame_message(self, frame: np.ndarray, encoding: str = 'bgr8', frame_id: str = 'camera',
                       stamp: Optional[int] = None) -> Image:
-        """An Image of `frame` (H, W, C) uint8, stamped now unless `stamp` (ns) is given."""
+        """Return an Image of `frame` (H, W, C) uint8, stamped now unless `stamp` (ns) is given."""
         msg = Image(**array_to_image_fields(frame, encoding))
         msg.header.frame_id = frame_id
         msg.header.stamp = to_stamp(self.now_ns() if stamp is None else stamp)
@@ -289,7 +288,7 @@ class SegmentationProbe:
 
     def wait_for_diagnostics(self, predicate: Callable[[DiagnosticArray], bool],
                              timeout: float = 10.0) -> Optional[DiagnosticArray]:
-        """The first diagnostics message (received so far or later) that satisfies predicate."""
+        """Return the first diagnostics message (received so far or later) satisfying predicate."""
         found: List[DiagnosticArray] = []
 
         def check() -> bool:
@@ -305,8 +304,8 @@ class SegmentationProbe:
     def get_parameters(self, node_name: str, names: Sequence[str],
                        timeout: float = 10.0) -> Optional[Dict[str, object]]:
         """Values of a node's parameters via its get_parameters service (None on timeout)."""
-        from rcl_interfaces.srv import GetParameters
         from fxseg_ros.ros.compat import parameter_value_to_python  # not in Foxy's rclpy
+        from rcl_interfaces.srv import GetParameters
 
         client = self.node.create_client(GetParameters, node_name + '/get_parameters')
         try:
@@ -360,7 +359,7 @@ class SegmentationProbe:
 
 
 def status_dict(array: DiagnosticArray, name: str) -> Optional[Dict[str, str]]:
-    """The key-values of the status called `name` in a DiagnosticArray (None if absent)."""
+    """Return the key-values of the status called `name` in a DiagnosticArray (None if absent)."""
     for status in array.status:
         if status.name == name:
             values = {kv.key: kv.value for kv in status.values}

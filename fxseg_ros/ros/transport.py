@@ -92,7 +92,7 @@ LOCALHOST_LARGE_DATA_MEDIAN_MS = 40.0
 
 def profile_path() -> str:
     """
-    The `shm` setup's XML profile: config/ of the source tree, else of the installed package.
+    Return the `shm` setup's XML profile: config/ of the source tree, else of the installation.
 
     '' where neither exists (transport_environment('shm', '') refuses it then).
     """
@@ -128,7 +128,7 @@ def transport_environment(mode: str, profile_path: str = '') -> Dict[str, str]:
 
 
 def current_transport(environ: Optional[Mapping[str, str]] = None) -> str:
-    """The setup of this process's environment: 'large_data', 'shm', 'profile' or 'default'."""
+    """Return this process's environment's setup: 'large_data', 'shm', 'profile' or 'default'."""
     env = os.environ if environ is None else environ
     if env.get('FASTDDS_BUILTIN_TRANSPORTS', '').upper().startswith('LARGE_DATA'):
         return 'large_data'
@@ -139,7 +139,7 @@ def current_transport(environ: Optional[Mapping[str, str]] = None) -> str:
 
 
 def describe_transport(environ: Optional[Mapping[str, str]] = None) -> str:
-    """This process's Fast DDS setup in words, for log lines."""
+    """Return this process's Fast DDS setup in words, for log lines."""
     env = os.environ if environ is None else environ
     mode = current_transport(env)
     if mode == 'large_data':
@@ -157,7 +157,7 @@ def _localhost(env: Mapping[str, str]) -> bool:
 
 def transport_warning(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """
-    A warning when the environment defeats Fast DDS's LARGE_DATA transports, else None.
+    Return a warning when the environment defeats Fast DDS's LARGE_DATA transports, else None.
 
     With ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (or ROS_LOCALHOST_ONLY=1) rmw_fastrtps replaces
     the builtin transports by UDP on the loopback, so FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA (bare
@@ -191,7 +191,7 @@ def no_frames_advice(topic: str, publishers: int, waited_s: float,
                      environ: Optional[Mapping[str, str]] = None,
                      matched: Optional[int] = None) -> str:
     """
-    The warning when a camera topic delivered no frame `waited_s` after activation.
+    Return the warning when a camera topic delivered no frame `waited_s` after activation.
 
     publishers: publishers of the topic this node's graph knows (0: none discovered).
     matched: publishers matched to the node's subscription (None where rclpy does not report it).

@@ -45,7 +45,7 @@ MATCH_TIMEOUT_S = 10.0
 
 
 def setup_environment(setup: str, profile: str) -> Dict[str, str]:
-    """The Fast DDS variables of one setup of SETUPS (bare LARGE_DATA included)."""
+    """Return the Fast DDS variables of one setup of SETUPS (bare LARGE_DATA included)."""
     if setup == PLAIN_LARGE_DATA:
         return {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}
     return transport_environment(setup, profile)
@@ -154,12 +154,12 @@ def run_pair(publisher: str, subscriber: str, frames: int, rate_hz: float, local
 
 
 def format_table(rows: List[Dict[str, object]], localhost: bool) -> str:
-    """The `run_pair` rows as a table, each p50 also as a ratio to default -> default."""
+    """Return the `run_pair` rows as a table, each p50 also as a ratio to default -> default."""
     base = next((r['p50'] for r in rows if r['delivered']
                  and (r['publisher'], r['subscriber']) == (DEFAULT_TRANSPORT, DEFAULT_TRANSPORT)),
                 None)
-    lines = ['1280x720 bgr8, reliable%s: publisher -> subscriber setup'
-             % (', ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST' if localhost else ''),
+    lines = ['%dx%d bgr8, reliable%s: publisher -> subscriber setup'
+             % (WIDTH, HEIGHT, ', ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST' if localhost else ''),
              '%-16s -> %-16s %9s %9s %9s %9s' % ('publisher', 'subscriber', 'delivered',
                                                  'p50 ms', 'p95 ms', 'p50/def')]
     for r in rows:
@@ -171,7 +171,7 @@ def format_table(rows: List[Dict[str, object]], localhost: bool) -> str:
 
 
 def _check_arguments(args: argparse.Namespace) -> Optional[str]:
-    """The first problem with the arguments as one sentence, or None."""
+    """Return the first problem with the arguments as one sentence, or None."""
     if args.frames < 1:
         return '--frames must be an integer >= 1 (frames per pair), got %d' % args.frames
     if not args.rate > 0:

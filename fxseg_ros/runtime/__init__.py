@@ -1,8 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Runtime layer: one runner interface for ONNX Runtime and TensorRT, the engine builder and the
-engine metadata checks.
+Runtime layer: one runner interface for ONNX Runtime and TensorRT.
+
+Also the engine builder and the engine metadata checks.
 
 `create_runner` picks the runner from the model file: `.onnx` (bare or deployment graph) runs on
 ONNX Runtime by default or, with backend='tensorrt', through an engine built from it;

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The engine builder's decisions, without TensorRT: which builder settings a request gets on a
-platform, which requests cannot work (and what to do instead), and the checked graph.
+The engine builder's decisions, without TensorRT.
+
+Which builder settings a request gets on a platform, which requests cannot work (and what to do
+instead), and the checked graph.
 
 Precision routes, by TensorRT version:
 - 8.x / 10.x (weakly typed): FP16 = the FP16 builder flag on an FP32 model; INT8 = the INT8 flag
@@ -135,7 +137,7 @@ def model_kind(path_or_model) -> str:
 
 def precision_for_model(kind: str, tensorrt_version) -> str:
     """
-    The precision a model of this `model_kind` builds at on this TensorRT without being told.
+    Return the precision a model of this `model_kind` builds at on this TensorRT by default.
 
     For tools that build every model they are given (`fxseg bench`): 'qdq' -> 'int8' (a Q/DQ
     model builds as INT8 only), 'fp16' -> 'fp16', 'fp32' -> 'fp16' below 11 (the FP16 builder
@@ -150,7 +152,7 @@ def precision_for_model(kind: str, tensorrt_version) -> str:
 
 
 def needs_float_io(tensorrt_version: str) -> bool:
-    """True below trt_support.UINT8_IO (8.5), where TensorRT has no UINT8 network I/O."""
+    """Return True below trt_support.UINT8_IO (8.5), where TensorRT has no UINT8 network I/O."""
     return not has_uint8_io(tensorrt_version)
 
 
@@ -220,28 +222,7 @@ def _precision_route(options: BuildOptions, platform: Platform, kind: str, cache
     calibrate = 'none'
     if at_least(version, STRONGLY_TYPED_ONLY):
         # Strongly typed: the model carries its precision.
-        if precision == 'int8':
-            if kind != 'qdq':
-                raise BuildError(
-                    'TensorRT %s builds strongly typed networks only and has no INT8 '
-                    'calibrators; %s. Quantize the model explicitly instead: fxseg quantize '
-                    'int8 --calib CALIB.json --out MODEL_qdq.onnx, then build that '
-                    'Q/DQ model' % (platform.tensorrt_version,
-                                    'implicit calibration (--calibration-cache / --calib-data) '
-                                    'is not available' if implicit_int8_inputs
-                                    else 'an FP32 model cannot be built as INT8'))
-        elif precision == 'fp16' and kind != 'fp16':
-            raise BuildError('TensorRT %s builds strongly typed networks only: FP16 needs an '
-                             'FP16 model (fxseg quantize fp16 --out MODEL_fp16.onnx)'
-                             % platform.tensorrt_version)
-        elif precision == 'fp32' and kind != 'fp32':
-            raise BuildError('the model is %s; on TensorRT %s its precision is what the engine '
-                             'gets: build it with --precision %s'
-                             % (kind.upper(), platform.tensorrt_version,
-                                'int8' if kind == 'qdq' else 'fp16'))
-        if implicit_int8_inputs:
-            warnings.append('calibration inputs are ignored for a Q/DQ model: its scales are '
-                            'in the graph')
+        _check_strongly_typed(precision, platform, kind, implicit_int8_inputs, warnings)
     else:
         if not at_least(version, IMPLICIT_EXPLICIT_BATCH):
             network_flags = ('EXPLICIT_BATCH',)
@@ -290,6 +271,33 @@ def _precision_route(options: BuildOptions, platform: Platform, kind: str, cache
             warnings.append('the model has FP16 weights; building with the FP16 flag')
 
     return network_flags, builder_flags, calibrate
+
+
+def _check_strongly_typed(precision: str, platform: Platform, kind: str,
+                          implicit_int8_inputs: bool, warnings: List[str]) -> None:
+    """Refuse a precision strongly typed TensorRT cannot give this model; warn of unused inputs."""
+    if precision == 'int8':
+        if kind != 'qdq':
+            raise BuildError(
+                'TensorRT %s builds strongly typed networks only and has no INT8 '
+                'calibrators; %s. Quantize the model explicitly instead: fxseg quantize '
+                'int8 --calib CALIB.json --out MODEL_qdq.onnx, then build that '
+                'Q/DQ model' % (platform.tensorrt_version,
+                                'implicit calibration (--calibration-cache / --calib-data) '
+                                'is not available' if implicit_int8_inputs
+                                else 'an FP32 model cannot be built as INT8'))
+    elif precision == 'fp16' and kind != 'fp16':
+        raise BuildError('TensorRT %s builds strongly typed networks only: FP16 needs an '
+                         'FP16 model (fxseg quantize fp16 --out MODEL_fp16.onnx)'
+                         % platform.tensorrt_version)
+    elif precision == 'fp32' and kind != 'fp32':
+        raise BuildError('the model is %s; on TensorRT %s its precision is what the engine '
+                         'gets: build it with --precision %s'
+                         % (kind.upper(), platform.tensorrt_version,
+                            'int8' if kind == 'qdq' else 'fp16'))
+    if implicit_int8_inputs:
+        warnings.append('calibration inputs are ignored for a Q/DQ model: its scales are '
+                        'in the graph')
 
 
 def _check_dla(options: BuildOptions, platform: Platform, gpu: str, precision: str,

@@ -1,8 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The TensorRT runner's CUDA layer: device memory, pinned host memory, streams and events, through
-cuda-python or pycuda, with no TensorRT.
+The TensorRT runner's CUDA layer, with no TensorRT.
+
+Device memory, pinned host memory, streams and events, through cuda-python or pycuda.
 
 - cuda-python (`cuda.bindings.runtime`, or `cuda.cudart` in cuda-python 11 / 12): CUDA >= 11,
   JetPack 5 / 6 and desktops; TensorRT's own samples use it from 8.6 on (NVIDIA/TensorRT
@@ -59,7 +60,7 @@ def _pycuda():
 
 
 def available_bindings() -> List[str]:
-    """The CUDA bindings importable here, preferred first."""
+    """Return the CUDA bindings importable here, preferred first."""
     found = []
     if cudart() is not None:
         found.append('cuda-python')
@@ -307,7 +308,7 @@ class PycudaDevice(Device):
             self._cuda.memcpy_dtoh_async(host, buf.ptr, stream.native)
 
     def kernels(self):
-        """The uint8 -> float32 and int32 -> uint8 kernels (see Converters), or None."""
+        """Return the uint8 -> float32 and int32 -> uint8 kernels, or None (see Converters)."""
         return Converters.build()
 
 

@@ -20,8 +20,8 @@ import datetime
 import hashlib
 import json
 import os
-import shlex
 from pathlib import Path
+import shlex
 from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 #: Version of the metadata layout.
@@ -315,30 +315,34 @@ def decide_engine_action(engine_path: PathLike, platform: Platform,
     command = build_command(onnx_path, engine_path, precision, calibration_cache, options)
     if meta is None:
         reason = 'engine %s does not exist' % engine_path
-        if build_if_missing and have_onnx:
-            return Decision('build', (reason,),
-                            '%s: building it from %s (a first build can take minutes)'
-                            % (reason, onnx_path))
-        fix = 'build it on this machine with: %s' % command
-        if build_if_missing:
-            fix = 'build_if_missing is set but the ONNX model %s is missing; %s' % (
-                onnx_path or '(none given)', fix)
-        else:
-            fix += ' (or set build_if_missing with the ONNX model given)'
-        return Decision('error', (reason,), '%s; %s' % (reason, fix))
+        return _build_or_refuse('build', 'build_if_missing', build_if_missing, have_onnx,
+                                (reason,), reason, ':', onnx_path, command)
     problems = compatibility_problems(meta, platform, onnx_path, calibration_cache)
     problems += option_problems(meta, wanted)
     if not problems:
         return Decision('load', (), 'engine %s matches this machine' % engine_path)
     summary = 'engine %s does not match: %s' % (engine_path, '; '.join(problems))
-    if rebuild_on_mismatch and have_onnx:
-        return Decision('rebuild', tuple(problems),
-                        '%s; rebuilding it from %s (a first build can take minutes)'
-                        % (summary, onnx_path))
-    fix = 'rebuild it on this machine with: %s' % command
-    if rebuild_on_mismatch:
-        fix = 'rebuild_on_mismatch is set but the ONNX model %s is missing; %s' % (
-            onnx_path or '(none given)', fix)
+    return _build_or_refuse('rebuild', 'rebuild_on_mismatch', rebuild_on_mismatch, have_onnx,
+                            tuple(problems), summary, ';', onnx_path, command)
+
+
+def _build_or_refuse(action: str, setting: str, allowed: bool, have_onnx: bool,
+                     reasons: Tuple[str, ...], subject: str, separator: str, onnx_path,
+                     command: str) -> Decision:
+    """
+    Return the Decision `action` ('build' / 'rebuild') where allowed and possible, else 'error'.
+
+    setting: the parameter that allows it (build_if_missing / rebuild_on_mismatch); subject:
+    what is wrong, followed by `separator` before the action; command: the `fxseg build`
+    command that fixes it.
+    """
+    if allowed and have_onnx:
+        return Decision(action, reasons, '%s%s %sing it from %s (a first build can take minutes)'
+                        % (subject, separator, action, onnx_path))
+    fix = '%s it on this machine with: %s' % (action, command)
+    if allowed:
+        fix = '%s is set but the ONNX model %s is missing; %s' % (
+            setting, onnx_path or '(none given)', fix)
     else:
-        fix += ' (or set rebuild_on_mismatch with the ONNX model given)'
-    return Decision('error', tuple(problems), '%s; %s' % (summary, fix))
+        fix += ' (or set %s with the ONNX model given)' % setting
+    return Decision('error', reasons, '%s; %s' % (subject, fix))

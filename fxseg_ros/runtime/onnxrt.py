@@ -1,8 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-ONNX Runtime runner: the embedded default (CPU), and CUDA / TensorRT execution providers where
-onnxruntime-gpu is installed.
+ONNX Runtime runner: the embedded default (CPU).
+
+CUDA / TensorRT execution providers where onnxruntime-gpu is installed.
 
 Session options, as tuned for the 2-core embedded CPU case:
 - graph optimisation level ORT_ENABLE_ALL (constant folding, Conv+Relu fusion, NCHWc layout);
@@ -22,17 +23,16 @@ labels and no inference-time difference; for tiny graphs it makes no measurable 
 import hashlib
 import logging
 import os
+from pathlib import Path
 import platform
 import tempfile
 import time
-from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
-
-import numpy as np
 
 from fxseg_ros.runtime.base import Runner, RunnerError
 from fxseg_ros.runtime.paths import default_cache_dir
 from fxseg_ros.runtime.session import CPU_PROVIDER, make_session
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -94,9 +94,7 @@ def provider_names(providers: Sequence[ProviderSpec]) -> List[str]:
 
 
 def check_providers(requested: Sequence[str], available: Sequence[str]) -> None:
-    """
-    Raise RunnerError naming the missing providers, the available ones and where to get more.
-    """
+    """Raise RunnerError naming the missing providers, the available ones and where to get more."""
     missing = [p for p in requested if p not in available]
     if missing:
         hint = ''

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Benchmark helpers on ONNX Runtime's CPU provider: a plain session for a bare network, per-node
-kernel times from ONNX Runtime's profiler, and the CPU's vector ISA.
+Benchmark helpers on ONNX Runtime's CPU provider.
+
+A plain session for a bare network, per-node kernel times from ONNX Runtime's profiler, and the
+CPU's vector ISA.
 
 The sessions use the runner's settings (`OnnxRuntimeRunner`: ORT_ENABLE_ALL, inter-op 1,
 sequential, CPU arena) so that their times compare with the runner's raw calls.
@@ -21,7 +23,7 @@ from fxseg_ros.runtime.session import make_session
 
 def cpu_isa(cpuinfo: str = '/proc/cpuinfo') -> str:
     """
-    The widest vector ISA ONNX Runtime's CPU kernels can use here, from /proc/cpuinfo flags.
+    Return the widest vector ISA ONNX Runtime's CPU kernels can use here, from /proc/cpuinfo flags.
 
     'AVX-512 VNNI' (avx512_vnni), 'AVX-512' (avx512f), 'AVX2' (avx2), 'NEON dot product'
     (asimddp), 'NEON' (asimd, or any aarch64), else the machine name.
@@ -44,7 +46,7 @@ def cpu_isa(cpuinfo: str = '/proc/cpuinfo') -> str:
 
 
 def cpu_session(model, threads: int = 0, profile_prefix: Optional[str] = None):
-    """An ONNX Runtime CPU session with the runner's options (model: path or ModelProto)."""
+    """Return an ONNX Runtime CPU session with the runner's options (model: path or ModelProto)."""
     return make_session(model, threads=threads, profile_prefix=profile_prefix)
 
 

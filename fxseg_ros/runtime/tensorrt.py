@@ -1,9 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-TensorRT runner: a deployment-graph engine driven through the CUDA layer of `cuda_device`
-(cuda-python, or pycuda on JetPack 4). Loading (the engine decision, deserialisation) is
-`trt_loader`; CUDA-graph capture is `cuda_graph`.
+TensorRT runner: a deployment-graph engine driven through the CUDA layer of `cuda_device`.
+
+The CUDA layer is cuda-python, or pycuda on JetPack 4. Loading (the engine decision,
+deserialisation) is `trt_loader`; CUDA-graph capture is `cuda_graph`.
 
 One code path serves TensorRT 8.0 - 8.4 (bindings, `execute_async_v2`) and 8.5 / 10.x / 11.x
 (`set_tensor_address`, `execute_async_v3`); `EngineIO.io_tensors` is the switch.
@@ -31,10 +32,9 @@ import threading
 import time
 from typing import Iterable, Iterator, List, Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.runtime.base import Runner, RunnerError
 from fxseg_ros.runtime.trt_loader import default_engine_path, EngineRequest, load_engine
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class TensorRtRunner(Runner):
     def from_onnx(cls, onnx_path, engine_path=None, precision: str = 'fp16',
                   build_if_missing: bool = True, rebuild_on_mismatch: bool = True,
                   cache_dir=None, **kwargs) -> 'TensorRtRunner':
-        """A runner for an ONNX model, building the engine on first use (and after upgrades)."""
+        """Return an ONNX model's runner; its engine is built on first use (and after upgrades)."""
         if not isinstance(onnx_path, (str, os.PathLike)):
             raise RunnerError('TensorRT builds from an ONNX file; save the model first')
         if engine_path is None:

@@ -30,7 +30,7 @@ LOG = logging.getLogger(__name__)
 
 
 def _open_device(device):
-    """A cuda_device.Device for an index (or the Device itself)."""
+    """Return a cuda_device.Device for an index (or the Device itself)."""
     from fxseg_ros.runtime.cuda_device import CudaError, Device, open_device
 
     if isinstance(device, Device):
@@ -82,8 +82,10 @@ def _set_workspace(trt, config, mib: int) -> None:
 
 def _add_profiles(builder, config, network, max_batch: int, count: int, fixed: bool):
     """
-    One optimization profile per concurrent execution context: batch 1 .. max_batch, or
-    max_batch only when `fixed` (DLA: min = opt = max, see BuildPlan.fixed_batch).
+    Add one optimization profile per concurrent execution context.
+
+    Batch 1 .. max_batch, or max_batch only when `fixed` (DLA: min = opt = max, see
+    BuildPlan.fixed_batch).
     """
     profiles = []
     low = max_batch if fixed else 1
@@ -245,7 +247,7 @@ def _build(trt, builder, logger, model, plan, options, platform, dev, engine_pat
 
 def calibration_input_shapes(bare) -> dict:
     """
-    The bare network's inputs for the calibrator: name -> (1, C, H, W).
+    Return the bare network's inputs for the calibrator: name -> (1, C, H, W).
 
     Raises BuildError for inputs without a fixed C, H and W (TensorRT would read an unknown
     number of bytes per frame).

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The ONNX graph as the offline TensorRT check reads it: shape-inferred, with every tensor's type,
-producer, consumers and constant value, and which nodes only compute shapes.
+The ONNX graph as the offline TensorRT check reads it.
+
+Shape-inferred, with every tensor's type, producer, consumers and constant value, and which
+nodes only compute shapes.
 
 Shared by the parser and builder rules (`trt_rules`) and the DLA rules (`trt_dla`). Pure onnx +
 numpy, Python 3.6.
@@ -16,7 +18,7 @@ MAX_REASON_CHARS = 300
 
 
 def node_label(node) -> str:
-    """The name a finding gives a node: its name, else its first output, else its op type."""
+    """Return the name a finding gives a node: its name, else first output, else op type."""
     return node.name or (node.output[0] if node.output else node.op_type)
 
 

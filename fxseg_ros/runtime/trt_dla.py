@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-DLA rules for `fxseg check --dla`: which nodes DLA cannot run, so that TensorRT's GPU fallback
-runs them on the GPU (warnings), and what stops a DLA build (errors).
+DLA rules for `fxseg check --dla`.
+
+Which nodes DLA cannot run, so that TensorRT's GPU fallback runs them on the GPU (warnings), and
+what stops a DLA build (errors).
 
 Sources: NVIDIA/TensorRT release/10.3 `include/NvInfer.h` (the per-layer "If executing this layer
 on DLA" notes) and the TensorRT developer guide "DLA Supported Layers and Restrictions": at most

@@ -16,9 +16,8 @@ Pure onnx + numpy (Python 3.6): the builder runs it on the target.
 import logging
 from typing import List, Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.runtime.trt_support import at_least, CHECK_VERSIONS, has_uint8_io, INT8_WEIGHTS
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -29,7 +28,9 @@ def _check_tuple(version):
 
 def int8_weights_as_float(model):
     """
-    Replace `DequantizeLinear(int8 initializer W, s, z)` by `DequantizeLinear(QuantizeLinear(
+    Replace the int8 weights of DequantizeLinear nodes by float weights and a QuantizeLinear.
+
+    `DequantizeLinear(int8 initializer W, s, z)` becomes `DequantizeLinear(QuantizeLinear(
     (W - z) * s, s, z), s, z)` (float weights, as ModelOpt's AddQDQPairToWeight writes them).
 
     Returns (new ModelProto, number of weights converted); the input model is not changed.
@@ -83,7 +84,7 @@ def int8_weights_as_float(model):
 def graph_for_tensorrt(model, version, camera_hw: Optional[Tuple[int, int]] = None,
                        output: str = 'camera', float_io: Optional[bool] = None):
     """
-    The graph `fxseg build` would parse on TensorRT `version` ('8.2', '10', '8.6.1.6', ...).
+    Return the graph `fxseg build` would parse on TensorRT `version` ('8.2', '10', '8.6.1.6', ...).
 
     model: ModelProto (bare network or deployment graph). float_io None picks by version.
     Returns (ModelProto, a short note of what was done).
@@ -110,7 +111,7 @@ def graph_for_tensorrt(model, version, camera_hw: Optional[Tuple[int, int]] = No
 
 def check_before_build(model, tensorrt_version, dla: bool = False) -> List[str]:
     """
-    The check's errors for the graph about to be parsed, as lines naming node and fix.
+    Return the check's errors for the graph about to be parsed, as lines naming node and fix.
 
     Empty list: nothing stops the build. Warnings (DLA fallbacks, limits a newer release may have
     lifted, a failed shape inference) are logged. Runs in well under a second on the demo model.

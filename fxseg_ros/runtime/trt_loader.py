@@ -1,9 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Loading a TensorRT engine: the engine decision (load, build, rebuild or refuse, from the metadata
-file) and deserialisation, kept apart from running it (as Polygraphy's backend/trt/loader.py is
-from backend/trt/runner.py).
+Loading a TensorRT engine, kept apart from running it.
+
+The engine decision (load, build, rebuild or refuse, from the metadata file) and deserialisation,
+as Polygraphy's backend/trt/loader.py is apart from backend/trt/runner.py.
 
 `load_engine(request, device)` returns a `LoadedEngine` (runtime, engine, its I/O described);
 `engine_io` reads the I/O through the named-tensor API of TensorRT >= 8.5 or the binding API of
@@ -16,13 +17,11 @@ import os
 from pathlib import Path
 from typing import NamedTuple, Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.runtime.base import RunnerError
 from fxseg_ros.runtime.metadata import Platform
-from fxseg_ros.runtime.trt_support import (
-    at_least, import_tensorrt, IO_TENSOR_API, make_logger, numpy_dtype,
-)
+from fxseg_ros.runtime.trt_support import (at_least, import_tensorrt, IO_TENSOR_API, make_logger,
+                                           numpy_dtype)
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-ONNX operators each TensorRT ONNX parser imports: the 'Y' rows of onnx/onnx-tensorrt
-`docs/operators.md` on the release branch of that parser, as data for `fxseg check`.
+ONNX operators each TensorRT ONNX parser imports, as data for `fxseg check`.
+
+The 'Y' rows of onnx/onnx-tensorrt `docs/operators.md` on the release branch of that parser.
 
 '10' and '11' use the 10.1-GA list, the oldest of the 10.x line: later parsers (10.15 lists opsets
 9 to 24; TensorRT 11.0 bundles onnx-tensorrt release/10.7-GA and adds Swish) import a superset.

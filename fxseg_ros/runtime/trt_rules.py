@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The offline TensorRT check: which nodes of an ONNX graph a TensorRT version's ONNX parser or
-builder rejects, and what to change, without TensorRT.
+The offline TensorRT check, without TensorRT.
+
+Which nodes of an ONNX graph a TensorRT version's ONNX parser or builder rejects, and what to
+change.
 
 `check_model(model, versions, dla)` shape-infers the graph (`trt_check_graph`) and runs every rule
 below for each version. A rule is a fact with its source next to it: onnx/onnx-tensorrt
@@ -19,16 +21,13 @@ Pure onnx + numpy, Python 3.6: `fxseg build` and the node run it before every en
 
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Set
 
-import numpy as np
-
 from fxseg_ros.runtime.metadata import version_tuple
 from fxseg_ros.runtime.trt_check_graph import CheckGraph, node_label
 from fxseg_ros.runtime.trt_dla import DLA_RULES
 from fxseg_ros.runtime.trt_ops import RULES_SOURCE, SUPPORTED_OPS
-from fxseg_ros.runtime.trt_support import (
-    at_least, CHECK_VERSIONS, dla_unavailable, has_uint8_io, INT8_WEIGHTS, MIN_TENSORRT,
-    normalized,
-)
+from fxseg_ros.runtime.trt_support import (at_least, CHECK_VERSIONS, dla_unavailable, has_uint8_io,
+                                           INT8_WEIGHTS, MIN_TENSORRT, normalized)
+import numpy as np
 
 
 class Finding(NamedTuple):
@@ -95,7 +94,7 @@ def check_versions(names: Optional[Sequence[str]] = None) -> List[str]:
 
 
 def _family(version) -> str:
-    """The CHECK_VERSIONS name whose rules apply to a concrete version (8.4.1 -> '8.2')."""
+    """Return the CHECK_VERSIONS name whose rules apply to a concrete version (8.4.1 -> '8.2')."""
     best = CHECK_VERSIONS[0][0]
     for name, gate in CHECK_VERSIONS:
         if at_least(version, gate):
@@ -105,9 +104,11 @@ def _family(version) -> str:
 
 def newer_than_source(version, family: str) -> bool:
     """
-    Whether `version` is a release past the parser release its family's opset range and operator
-    list come from (trt_ops.RULES_SOURCE): e.g. 10.13 against 10.1. The family names stand for
-    their oldest release ('10' = 10.0), so `fxseg check --tensorrt 10` stays the strict check.
+    Return whether `version` is past the parser release its family's rules come from.
+
+    The family's opset range and operator list come from trt_ops.RULES_SOURCE: e.g. 10.13
+    against 10.1. The family names stand for their oldest release ('10' = 10.0), so
+    `fxseg check --tensorrt 10` stays the strict check.
     """
     return normalized(version)[:2] > normalized(RULES_SOURCE[family])[:2]
 
@@ -235,10 +236,12 @@ def rule_uint8(g, version, family):
 
 def rule_cast(g, version, family):
     """
-    Casts touching UINT8 go to or from FLOAT/FLOAT16 only: 8.5-GA builtin_op_importers.cpp Cast
-    asserts it ("UINT8 type casting is only supported from FP types"), and release/8.5 to 11.0
-    include/NvInferRuntime(Common|Base).h: "kUINT8 conversions are only supported for {kFLOAT,
-    kHALF}" (so ArgMax's INT64/INT32 indices must become FLOAT before UINT8).
+    Check that casts touching UINT8 go to or from FLOAT/FLOAT16 only.
+
+    8.5-GA builtin_op_importers.cpp Cast asserts it ("UINT8 type casting is only supported from
+    FP types"), and release/8.5 to 11.0 include/NvInferRuntime(Common|Base).h: "kUINT8
+    conversions are only supported for {kFLOAT, kHALF}" (so ArgMax's INT64/INT32 indices must
+    become FLOAT before UINT8).
     """
     if not has_uint8_io(version):
         return
@@ -431,7 +434,7 @@ PAD_MODES = {'8.0': ('constant',), '8.2': _PAD_CRE, '8.5': _PAD_CRE, '8.6': _PAD
 
 
 def _pad_settings(g, node):
-    """(pads, constant value) of a Pad node; either is None where it is not a constant."""
+    """Return (pads, constant value) of a Pad node; either is None where it is not a constant."""
     a = g.attrs(node)
     if g.opset < 11:
         return np.asarray(a.get('pads', []), np.int64), float(a.get('value', 0.0))

@@ -1,8 +1,10 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-What fxseg_ros knows about TensorRT versions, in one place: the version gates of the builder,
-runner and checker, the JetPack releases, the dtype map and the lazy imports.
+What fxseg_ros knows about TensorRT versions, in one place.
+
+The version gates of the builder, runner and checker, the JetPack releases, the dtype map and
+the lazy imports.
 
 Every gate is a fact with its source next to it. The sources are NVIDIA/TensorRT (`include/`,
 `python/src`, `python/packaging` per `release/X.Y` branch), onnx/onnx-tensorrt
@@ -26,9 +28,8 @@ Nothing here imports tensorrt at module level: the module loads on machines with
 import logging
 from typing import Optional, Tuple
 
-import numpy as np
-
 from fxseg_ros.runtime.metadata import version_tuple
+import numpy as np
 
 LOG = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ JETPACK_TENSORRT = (
 
 
 def normalized(version) -> Version:
-    """A version as a tuple of at least three parts: '10' -> (10, 0, 0), '8.2.1.8' unchanged."""
+    """Return a version as a tuple of 3+ parts: '10' -> (10, 0, 0), '8.2.1.8' unchanged."""
     v = version_tuple(version)
     return v + (0,) * (3 - len(v))
 
@@ -94,20 +95,20 @@ def at_least(version, gate: Version) -> bool:
 
 
 def jetpack_of(tensorrt_version) -> Optional[str]:
-    """The JetPack release(s) shipping this TensorRT major.minor, e.g. '4.6' for 8.0.1, or None."""
+    """Return the JetPack release(s) of this TensorRT major.minor ('4.6' for 8.0.1), or None."""
     want = version_tuple(tensorrt_version)[:2]
     names = [jp for jp, _, trt in JETPACK_TENSORRT if version_tuple(trt)[:2] == want]
     return ', '.join(names) if names else None
 
 
 def describe(tensorrt_version) -> str:
-    """'TensorRT 8.0.1 (JetPack 4.6)' style text for messages."""
+    """Return 'TensorRT 8.0.1 (JetPack 4.6)' style text for messages."""
     jp = jetpack_of(tensorrt_version)
     return 'TensorRT %s%s' % (tensorrt_version, ' (JetPack %s)' % jp if jp else '')
 
 
 def has_uint8_io(version) -> bool:
-    """TensorRT >= 8.5 takes UINT8 network inputs and outputs (see UINT8_IO)."""
+    """Return whether TensorRT `version` takes UINT8 network inputs and outputs (see UINT8_IO)."""
     return at_least(version, UINT8_IO)
 
 
@@ -149,7 +150,7 @@ TRT_TO_NUMPY = {
 
 def dtype_name(trt_dtype) -> str:
     """
-    The member name of a tensorrt.DataType value ('FLOAT', 'HALF', ...).
+    Return the member name of a tensorrt.DataType value ('FLOAT', 'HALF', ...).
 
     pybind11 enums have `.name`; older ones only print as 'DataType.FLOAT'.
     """
@@ -161,7 +162,7 @@ def dtype_name(trt_dtype) -> str:
 
 def numpy_dtype(trt_dtype) -> np.dtype:
     """
-    The numpy dtype of a tensorrt.DataType, without trt.nptype (see TRT_TO_NUMPY).
+    Return the numpy dtype of a tensorrt.DataType, without trt.nptype (see TRT_TO_NUMPY).
 
     Raises TypeError for types numpy cannot hold (FP8, BF16, INT4).
     """
@@ -209,7 +210,7 @@ def tensorrt_available() -> Tuple[bool, str]:
 
 
 def make_logger(trt, logger: logging.Logger = LOG):
-    """A trt.ILogger that forwards TensorRT messages to Python logging."""
+    """Return a trt.ILogger that forwards TensorRT messages to Python logging."""
     levels = {trt.ILogger.INTERNAL_ERROR: logging.ERROR, trt.ILogger.ERROR: logging.ERROR,
               trt.ILogger.WARNING: logging.WARNING, trt.ILogger.INFO: logging.DEBUG}
 

@@ -11,10 +11,9 @@ gives byte-identical frames.
 from typing import List, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.synth.shapes import SKY
+import numpy as np
 
 CONDITION_ID = {name: i for i, name in enumerate(CONDITIONS)}
 
@@ -153,33 +152,8 @@ class Canvas:
         if self.ids is not None:
             self.emissive.append((shapes, color, self.current_id))
 
-    def fill(self, pts: np.ndarray, label: Optional[int], color) -> None:
-        """Fill one convex polygon (pixels, float (N, 2)) into labels (if label) and image."""
-        p = fixed_point(pts)
-        if label is not None:
-            cv2.fillConvexPoly(self.labels, p, label, LINE, SHIFT)
-            if self.ids is not None:
-                cv2.fillConvexPoly(self.ids, p, self.current_id, LINE, SHIFT)
-        if color is not None:
-            cv2.fillConvexPoly(self.img, p, color, LINE, SHIFT)
-
-    def fill_many(self, polys: Sequence[np.ndarray], label: Optional[int], color) -> None:
-        """Fill non-overlapping polygons in one call."""
-        if not len(polys):
-            return
-        p = list(fixed_point(np.asarray(polys))) if isinstance(polys, np.ndarray) else \
-            [fixed_point(poly) for poly in polys]
-        if label is not None:
-            cv2.fillPoly(self.labels, p, label, LINE, SHIFT)
-            if self.ids is not None:
-                cv2.fillPoly(self.ids, p, self.current_id, LINE, SHIFT)
-        if color is not None:
-            cv2.fillPoly(self.img, p, color, LINE, SHIFT)
-
-    def disc(self, center: np.ndarray, radius: float, label: Optional[int], color,
-             axes: Optional[Tuple[float, float]] = None) -> None:
-        """Fill a circle (radius) or an axis-aligned ellipse (axes), pixels."""
-        c = (int(round(center[0] * ONE)), int(round(center[1] * ONE)))
+    def _targets(self, label: Optional[int], color) -> List[Tuple[np.ndarray, object]]:
+        """Return (array, value) to paint: labels (and object ids) with label, image with color."""
         targets = []
         if label is not None:
             targets.append((self.labels, label))
@@ -187,6 +161,28 @@ class Canvas:
                 targets.append((self.ids, self.current_id))
         if color is not None:
             targets.append((self.img, color))
+        return targets
+
+    def fill(self, pts: np.ndarray, label: Optional[int], color) -> None:
+        """Fill one convex polygon (pixels, float (N, 2)) into labels (if label) and image."""
+        p = fixed_point(pts)
+        for target, value in self._targets(label, color):
+            cv2.fillConvexPoly(target, p, value, LINE, SHIFT)
+
+    def fill_many(self, polys: Sequence[np.ndarray], label: Optional[int], color) -> None:
+        """Fill non-overlapping polygons in one call."""
+        if not len(polys):
+            return
+        p = list(fixed_point(np.asarray(polys))) if isinstance(polys, np.ndarray) else \
+            [fixed_point(poly) for poly in polys]
+        for target, value in self._targets(label, color):
+            cv2.fillPoly(target, p, value, LINE, SHIFT)
+
+    def disc(self, center: np.ndarray, radius: float, label: Optional[int], color,
+             axes: Optional[Tuple[float, float]] = None) -> None:
+        """Fill a circle (radius) or an axis-aligned ellipse (axes), pixels."""
+        c = (int(round(center[0] * ONE)), int(round(center[1] * ONE)))
+        targets = self._targets(label, color)
         if axes is None:
             r = max(1, int(round(radius * ONE)))
             for target, value in targets:

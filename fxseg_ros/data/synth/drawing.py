@@ -11,12 +11,10 @@ import math
 from typing import Optional
 
 import cv2
-import numpy as np
-
-from fxseg_ros.data.synth.canvas import (
-    Camera, Canvas, fixed_point, LEFT_FACE, LINE, RIGHT_FACE, scaled_color, SHIFT, TOP_FACE,
-    Z_NEAR)
+from fxseg_ros.data.synth.canvas import (Camera, Canvas, fixed_point, LEFT_FACE, LINE, RIGHT_FACE,
+                                         scaled_color, SHIFT, TOP_FACE, Z_NEAR)
 from fxseg_ros.data.synth.layout import Scene
+import numpy as np
 
 
 class Drawing:

@@ -8,13 +8,11 @@ Facades with windows, trees, fences, hedges, street lamps, traffic signs and tra
 
 import math
 
-import numpy as np
-
 from fxseg_ros.data.synth.canvas import fixed_point, ONE, scaled_color, Z_NEAR
 from fxseg_ros.data.synth.drawing import Drawing
-from fxseg_ros.data.synth.shapes import (
-    BAR, BUILDING, DIAMOND, FENCE, MARK, OCTAGON, PANEL, POLE, TEXT, TRAFFIC_LIGHT, TRAFFIC_SIGN,
-    TRIANGLE, VEGETATION)
+from fxseg_ros.data.synth.shapes import (BAR, BUILDING, DIAMOND, FENCE, MARK, OCTAGON, PANEL, POLE,
+                                         TEXT, TRAFFIC_LIGHT, TRAFFIC_SIGN, TRIANGLE, VEGETATION)
+import numpy as np
 
 
 class StreetFurniture(Drawing):

@@ -6,16 +6,15 @@ import math
 from typing import Iterator, Tuple
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.sizes import CAMERA_WH, SYNTH_MIN_SIDE
-from fxseg_ros.data.synth.canvas import (
-    Camera, Canvas, CONDITION_ID, LINE, ONE, Rand, S_FAR, seed_sequence, SHIFT)
+from fxseg_ros.data.synth.canvas import (Camera, Canvas, CONDITION_ID, LINE, ONE, Rand, S_FAR,
+                                         seed_sequence, SHIFT)
 from fxseg_ros.data.synth.layout import Scene
 from fxseg_ros.data.synth.lighting import Lighting
 from fxseg_ros.data.synth.render import Renderer
 from fxseg_ros.data.synth.shapes import TEXTURE_COARSE, TEXTURE_FINE
+import numpy as np
 
 
 class SceneGenerator:

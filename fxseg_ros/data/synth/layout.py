@@ -9,12 +9,11 @@ Lanes, markings, sidewalks, buildings, vegetation, street furniture, traffic and
 import math
 from typing import List, Tuple
 
-import numpy as np
-
 from fxseg_ros.data.synth.canvas import jitter, Rand, scaled_color
 from fxseg_ros.data.synth.lighting import Lighting
-from fxseg_ros.data.synth.shapes import (
-    BUILDING_COLORS, CAR_COLORS, CLOTHES, PANTS, ROAD, SIDEWALK, SKIN, TERRAIN, TRUCK_COLORS)
+from fxseg_ros.data.synth.shapes import (BUILDING_COLORS, CAR_COLORS, CLOTHES, PANTS, ROAD,
+                                         SIDEWALK, SKIN, TERRAIN, TRUCK_COLORS)
+import numpy as np
 
 
 class Scene:

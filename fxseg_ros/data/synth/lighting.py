@@ -10,9 +10,8 @@ are.
 import math
 from typing import Tuple
 
-import numpy as np
-
 from fxseg_ros.data.synth.canvas import Rand
+import numpy as np
 
 
 class Lighting:

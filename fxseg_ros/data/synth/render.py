@@ -6,12 +6,11 @@ import math
 from typing import Tuple
 
 import cv2
-import numpy as np
-
 from fxseg_ros.data.synth.canvas import Camera, Canvas, S_FAR, scaled_color, Z_NEAR
 from fxseg_ros.data.synth.furniture import StreetFurniture
 from fxseg_ros.data.synth.road_users import RoadUsers
 from fxseg_ros.data.synth.shapes import BUILDING, VEGETATION
+import numpy as np
 
 
 class Renderer(StreetFurniture, RoadUsers):

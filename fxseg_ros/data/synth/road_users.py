@@ -4,13 +4,12 @@
 
 import math
 
-import numpy as np
-
 from fxseg_ros.data.synth.canvas import fixed_point, scaled_color, Z_NEAR
 from fxseg_ros.data.synth.drawing import Drawing
-from fxseg_ros.data.synth.shapes import (
-    BAG, CAR, FRONT_ARM_SWING, FRONT_ARMS, FRONT_LEGS, FRONT_STRIDE, FRONT_TORSO, NECK, PERSON,
-    SIDE_ARM_SWING, SIDE_ARMS, SIDE_LEGS, SIDE_STRIDE, SIDE_TORSO, TRUCK)
+from fxseg_ros.data.synth.shapes import (BAG, CAR, FRONT_ARM_SWING, FRONT_ARMS, FRONT_LEGS,
+                                         FRONT_STRIDE, FRONT_TORSO, NECK, PERSON, SIDE_ARM_SWING,
+                                         SIDE_ARMS, SIDE_LEGS, SIDE_STRIDE, SIDE_TORSO, TRUCK)
+import numpy as np
 
 
 class RoadUsers(Drawing):

@@ -20,14 +20,14 @@ HELDOUT_SEED = 1000
 
 
 def overlaps_training(seed: int, first_index: int, count: int) -> bool:
-    """True when scenes first_index .. first_index + count - 1 of `seed` are training scenes."""
+    """Return True when scenes first_index .. first_index + count - 1 of `seed` are in training."""
     return seed == TRAINING_SEED and count > 0 and first_index < TRAINING_FRAMES \
         and first_index + count > 0
 
 
 def training_overlap_warning(seed: int, first_index: int, count: int,
                              conditions: Sequence[str]) -> str:
-    """The warning printed when a request reproduces training scenes ('' when it does not)."""
+    """Return the warning printed when a request reproduces training scenes ('' when not)."""
     if not overlaps_training(seed, first_index, count):
         return ''
     last = min(first_index + count, TRAINING_FRAMES) - 1

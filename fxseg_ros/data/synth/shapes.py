@@ -7,9 +7,8 @@ The classes it draws, per-class texture amplitudes, albedo palettes, and the uni
 sign plates and pedestrians.
 """
 
-import numpy as np
-
 from fxseg_ros.data.labels import TRAIN_ID
+import numpy as np
 
 ROAD = TRAIN_ID['road']
 SIDEWALK = TRAIN_ID['sidewalk']
