@@ -11,10 +11,9 @@ frames.
 
 import json
 
+from fxseg_ros.cli.main import main
 import numpy as np
 import pytest
-
-from fxseg_ros.cli.main import main
 
 #: The network input (W, H) and the frame size (W, H) of these tests: neither is 640x360.
 NET_WH = (96, 64)

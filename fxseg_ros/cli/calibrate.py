@@ -137,7 +137,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _open_reader(args, frames: int, model: str):
-    """The frames of --data, resized to what `model` takes."""
+    """Open the frames of --data, resized to what `model` takes."""
     from fxseg_ros.model.deploy import network_input_wh
     from fxseg_ros.quant.collect import open_calibration_reader
 

@@ -157,7 +157,7 @@ def _outside_package(argument: str, path: Path) -> None:
 
 
 def _not_an_input(argument: str, path: Path, inputs: Iterable) -> None:
-    """The output is no input, and lies in no input folder (a data set or a bag is read-only)."""
+    """Refuse an output that is an input or lies in an input folder (a data set, a bag)."""
     for item in inputs:
         if item is None or not str(item).strip():
             continue
@@ -303,13 +303,13 @@ def labelled_cityscapes(data_arg: str, data, split_arg: str, split: str) -> Path
 
 
 def not_text(error: UnicodeDecodeError) -> str:
-    """Why a file is no text file, in words (no codec jargon)."""
+    """Say why a file is no text file, in words (no codec jargon)."""
     return 'binary data, not %s text: byte 0x%02x at offset %d' % (
         error.encoding.upper(), error.object[error.start], error.start)
 
 
 def _parameters_problem(tree, where: str) -> Optional[str]:
-    """What is wrong with a parameter file's mapping of node names (None: nothing)."""
+    """Return what is wrong with a parameter file's mapping of node names (None: nothing)."""
     if not isinstance(tree, dict) or not tree:
         return '%s is not a mapping of node names' % where
     for key, value in tree.items():
@@ -330,7 +330,7 @@ def _parameters_problem(tree, where: str) -> Optional[str]:
 
 def parameter_file(argument: str, path) -> Path:
     """
-    A ROS 2 parameter file: YAML mapping node names (or namespaces of them) to ros__parameters.
+    Check a ROS 2 parameter file: YAML mapping node names (or their namespaces) to parameters.
 
     rcl reports a malformed file in raw text from its C parser, or not at all; this says what
     is wrong in one line before the node starts. An empty file holds no parameters (rcl
@@ -338,7 +338,7 @@ def parameter_file(argument: str, path) -> Path:
     """
     import yaml
 
-    advice = ("give a ROS 2 parameter file (`/**:` then `ros__parameters:` and the values, as "
+    advice = ('give a ROS 2 parameter file (`/**:` then `ros__parameters:` and the values, as '
               "the package's config/cpu.yaml)")
     path = existing_file(argument, path, 'parameter file', advice)
     try:
@@ -404,7 +404,7 @@ def inference_model(argument: str, path) -> Path:
 
 
 def label_table_classes(argument: str, model, path) -> None:
-    """The ONNX model (a loaded onnx.ModelProto) scores the classes of the label table."""
+    """Check that the ONNX model (an onnx.ModelProto) scores the classes of the label table."""
     from fxseg_ros.data.labels import CLASS_NAMES
     from fxseg_ros.pipeline.classes import class_count_problem, model_class_count
 
@@ -417,7 +417,7 @@ def label_table_classes(argument: str, model, path) -> None:
 
 
 def float32_model(argument: str, path) -> None:
-    """A model to quantize or convert is FP32: an INT8 (Q/DQ) or FP16 graph is refused."""
+    """Check that a model to quantize is FP32: an INT8 (Q/DQ) or FP16 graph is refused."""
     from fxseg_ros.eval.models import graph_precision, onnx_weight_summary
 
     actual, evidence = graph_precision(onnx_weight_summary(path))

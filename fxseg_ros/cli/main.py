@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_parser(parser: argparse.ArgumentParser,
                     args: argparse.Namespace) -> argparse.ArgumentParser:
-    """The parser of the (sub)command and mode that `args` chose ('fxseg quantize int8')."""
+    """Return the parser of the command and mode `args` chose ('fxseg quantize int8')."""
     while True:
         chosen = [action.choices.get(getattr(args, action.dest, None))
                   for action in parser._actions

@@ -261,7 +261,7 @@ class _Workdir:
 
 
 def _eval_set(args, model: str):
-    """The labelled frames the mIoU is measured on, resized to what `model` takes."""
+    """Load the labelled frames the mIoU is measured on, resized to what `model` takes."""
     from fxseg_ros.model.deploy import network_input_wh
     from fxseg_ros.quant import evalset
 
@@ -277,7 +277,7 @@ def _eval_set(args, model: str):
 
 
 def _analysis_feeds(args, model: str, eval_set=None):
-    """The feeds of the sensitivity analysis, resized to what `model` takes."""
+    """Return the feeds of the sensitivity analysis, resized to what `model` takes."""
     from fxseg_ros.data.preprocess import NET_INPUT_NAME
     from fxseg_ros.model.deploy import network_input_wh
     from fxseg_ros.quant.evalset import calibration_blobs

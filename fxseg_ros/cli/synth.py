@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _synth_folder(argument: str, path) -> None:
-    """--out: new, empty, or a Cityscapes-layout tree to add frames to (not a bag, no other data)."""
+    """Check --out: new, empty, or a Cityscapes-layout tree to add frames to (not a bag)."""
     from fxseg_ros.cli.checks import is_bag
     from fxseg_ros.cli.errors import fail
 
