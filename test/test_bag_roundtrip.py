@@ -173,6 +173,16 @@ def test_iter_bag_images_by_condition_stride_and_count(tmp_path):
     assert list(iter_bag_images(summary.path, conditions=['dusk'])) == []
 
 
+def test_the_log_names_the_bag_by_its_final_name(tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger='fxseg_ros.data.bag'):
+        summary = write(tmp_path, frames=1)
+    lines = [r.getMessage() for r in caplog.records if r.name == 'fxseg_ros.data.bag']
+    assert any(line.startswith('wrote %s: 2 frames' % summary.path) for line in lines), lines
+    assert not any('.partial-' in line for line in lines), lines
+
+
 def test_make_bag_cli_writes_synthetic_drives(tmp_path, capsys):
     from fxseg_ros.cli.main import main
 

@@ -53,6 +53,9 @@ CASES = [
     ('synth --out {file}/s --count 1', '--out'),
     ('synth --out {pkg}/s --count 1', '--out'),
     ('synth --out {o}/s --count 1 --colour red', '--colour'),
+    ('synth --out {blank} --count 1', '--out'),
+    ('synth --out {bag} --count 1', '--out'),
+    ('synth --out {userdata} --count 1', '--out'),
     # make-bag
     ('make-bag', '--out'),
     ('make-bag --out {bag}', '--out'),
@@ -83,6 +86,8 @@ CASES = [
     ('train --evaluate-only --model {tiny} --eval-json {o}', '--eval-json'),
     ('train --evaluate-only --model {tiny} --eval-json {file}/e.json', '--eval-json'),
     ('train --evaluate-only --model {tiny} --eval-json {tiny}', '--eval-json'),
+    ('train --evaluate-only --model {tiny10} --eval-count 2', '--model'),
+    ('train --out {cs}/t --data {cs}', '--out'),
     ('train --out {o}/t --steps 0', '--steps'),
     ('train --out {o}/t --lr 0', '--lr'),
     ('train --out {o}/t --batch-size -1', '--batch-size'),
@@ -149,6 +154,12 @@ CASES = [
     ('calibrate --data {cs} --out {o}/c.json --percentile lots', '--percentile'),
     ('calibrate --data {cs} --out {o}/c.json --frames 0', '--frames'),
     ('calibrate --data {cs} --out {o}/c.json --num-bins 0', '--num-bins'),
+    ('calibrate --data {cs} --out {o}/c.json --num-bins 100 --method minmax', '--num-bins'),
+    ('calibrate --data {cs} --out {o}/c.json --num-bins 128', '--num-bins'),
+    ('calibrate --data {cs} --cache {o}/c.cache --trt-version 7.0', '--trt-version'),
+    ('calibrate --data {cs} --out {cs}/c.json --model {tiny}', '--out'),
+    ('calibrate --data {cs} --check {calib_nan} --model {tiny}', '--check'),
+    ('calibrate --data {cs} --check {png} --model {tiny}', '--check'),
     ('calibrate --data {cs} --cache {o}/c.cache --trt-version x', '--trt-version'),
     ('calibrate --data {cs} --cache {o}/c.cache --trt-version 8.-1', '--trt-version'),
     ('calibrate --data {cs} --cache {o}/c.cache --cache-algorithm Foo', '--cache-algorithm'),
@@ -173,6 +184,10 @@ CASES = [
     ('quantize int8 --model {tiny} --calib {calib_wrong} --out {o}/q.onnx', '--calib'),
     ('quantize int8 --model {tiny} --calib {calib_none} --out {o}/q.onnx', '--calib'),
     ('quantize int8 --model {tiny} --calib {calib_other} --out {o}/q.onnx', '--calib'),
+    ('quantize int8 --model {tiny} --calib {calib_nan} --out {o}/q.onnx', '--calib'),
+    ('quantize int8 --model {tiny} --calib {calib_neg} --out {o}/q.onnx', '--calib'),
+    ('quantize int8 --model {qdq} --calib {calib} --out {o}/q.onnx', '--model'),
+    ('quantize int8 --model {fp16} --calib {calib} --out {o}/q.onnx', '--model'),
     ('quantize int8 --model {tiny} --calib {o} --out {o}/q.onnx', '--calib'),
     ('quantize int8 --model {text_onnx} --calib {calib} --out {o}/q.onnx', '--model'),
     ('quantize int8 --model {onnx_txt} --calib {calib} --out {o}/q.onnx', '--model'),
@@ -196,6 +211,9 @@ CASES = [
     ('quantize fp16 --model {text_onnx} --out {o}/f.onnx', '--model'),
     ('quantize fp16 --model {tiny} --out {o}', '--out'),
     ('quantize fp16 --model {tiny} --out {o}/f.onnx --calib {calib}', '--calib'),
+    ('quantize fp16 --model {qdq} --out {o}/f.onnx', '--model'),
+    ('quantize fp16 --model {fp16} --out {o}/f.onnx', '--model'),
+    ('quantize mixed --model {qdq} --calib {calib} --out {o}/m.onnx --max-drop 1', '--model'),
     ('quantize analyze --model {tiny}', '--calib'),
     ('quantize analyze --model {tiny} --calib {calib} --analyze-frames 0', '--analyze-frames'),
     ('quantize analyze --model {tiny} --calib {calib} --data {o}/none', '--data'),
@@ -270,6 +288,9 @@ CASES = [
     ('bench --node --cameras 0', '--cameras'),
     ('bench --node --duration 0', '--duration'),
     ('bench --node --params-file {o}/missing.yaml', '--params-file'),
+    ('bench --node --params-file {bad_yaml}', '--params-file'),
+    ('bench --node --params-file {calib}', '--params-file'),
+    ('bench --node --params-file {png}', '--params-file'),
     ('bench --node --model {tiny} --model {tiny}', '--model'),
     ('bench --node --model {text_onnx}', '--model'),
     ('bench --node --json {o}/b.json', '--json'),
@@ -324,6 +345,8 @@ CASES = [
     ('eval --bag {bag} --model {tiny} --node-timeout 0', '--node-timeout'),
     ('eval --bag {bag} --model {tiny} --backend gpu', '--backend'),
     ('eval --bag {bag} --model {tiny} --small-max-pixels 0', '--small-max-pixels'),
+    ('eval --data {cs} --split train --model {tiny} --report {cs}/gtFine/train', '--report'),
+    ('eval --bag {bag} --model {tiny} --live --params-file {list_yaml}', '--params-file'),
     # demo
     ('demo', '--out'),
     ('demo --out {file}', '--out'),
@@ -341,6 +364,9 @@ CASES = [
     ('demo --out {o}/d --live-rate 0', '--live-rate'),
     ('demo --out {o}/d --threads -1', '--threads'),
     ('demo --out {o}/d --seed -1', '--seed'),
+    ('demo --out {userdata} --model {tiny}', '--out'),
+    ('demo --out {bag} --model {tiny}', '--out'),
+    ('demo --out {o}/d --model {tiny10}', '--model'),
     # check
     ('check', 'MODEL'),
     ('check {o}/missing.onnx', 'MODEL'),
@@ -400,6 +426,7 @@ def files(tmp_path_factory):
     from fxseg_ros.quant.cache import write_calibration_cache
     from fxseg_ros.quant.calibrators import calibrate
     from fxseg_ros.quant.collect import ArrayReader
+    from fxseg_ros.quant.fp16 import convert_to_fp16, save_model
     from fxseg_ros.quant.qdq import quantize_qdq
     import onnx
 
@@ -427,10 +454,15 @@ def files(tmp_path_factory):
     for name, text in (('calib_bad', '{'), ('calib_list', '[1, 2]'), ('calib_empty', ''),
                        ('calib_wrong', '{"format": "other", "amax": {}}'),
                        ('calib_none', json.dumps({'format': 'fxseg_ros.calibration',
-                                                  'amax': {'input': None}}))):
+                                                  'amax': {'input': None}})),
+                       ('calib_nan', json.dumps(dict(calib.to_dict(), amax=dict(
+                           calib.amax, input=float('nan'))))),
+                       ('calib_neg', json.dumps(dict(calib.to_dict(), amax=dict(
+                           calib.amax, input=-1.0))))):
         f[name] = root / (name + '.json')
         f[name].write_text(text)
     f['qdq'] = quantize_qdq(str(f['tiny']), calib.amax, root / 'qdq.onnx')
+    f['fp16'] = save_model(convert_to_fp16(str(f['tiny'])), root / 'fp16.onnx')
     f['cs'] = root / 'cs'
     write_cityscapes(f['cs'], 1, seed=3, size_wh=(160, 96), progress=False)
     f['unlabelled'] = root / 'unlabelled'
@@ -448,6 +480,16 @@ def files(tmp_path_factory):
     f['empty'].mkdir()
     f['file'] = root / 'afile.txt'
     f['file'].write_text('a file, not a folder\n')
+    f['png'] = root / 'pic.png'
+    f['png'].write_bytes(b'\x89PNG\r\n\x1a\n' + bytes(range(256)))
+    for name, text in (('bad_yaml', '{[\n'), ('list_yaml', '- a\n- b\n')):
+        f[name] = root / (name + '.yaml')
+        f[name].write_text(text)
+    f['userdata'] = root / 'userdata'   # someone's folder: no output of fxseg demo
+    (f['userdata'] / 'bag').mkdir(parents=True)
+    (f['userdata'] / 'bag' / 'my_recording.mcap').write_bytes(b'a recording')
+    (f['userdata'] / 'calibration.cache').write_text('TRT-8201-EntropyCalibration2\n')
+    f['blank'] = ''
     return f
 
 
@@ -484,6 +526,9 @@ def test_bad_input_is_one_line_naming_the_argument(template, argument, files, tm
     assert len(lines) == 1, printed.err
     assert 'Traceback' not in printed.err
     assert lines[0].startswith('fxseg') and ': error: ' in lines[0], lines[0]
+    mode = (template.split() + ['', ''])[:2]
+    if mode[0] == 'quantize' and mode[1] in ('int8', 'fp16', 'analyze', 'mixed', 'report'):
+        assert lines[0].startswith('fxseg quantize %s: error: ' % mode[1]), lines[0]  # as argparse
     assert argument in lines[0], lines[0]
     assert [p for p in out.rglob('*') if not p.is_dir()] == []
     assert _tree(files['root']) == inputs
@@ -524,42 +569,3 @@ def test_read_only_outputs(files, tmp_path):
         assert code == 2 and out == '' and len(lines) == 1, (template, code, out, err)
         assert argument in lines[0] and 'not writable' in lines[0], (template, lines)
     assert list(ro.iterdir()) == []
-
-
-#: A child process in which torch cannot be imported (as in the Jazzy venv, which leaves the
-#: training extra out): sys.modules[name] = None makes `import torch` raise ImportError and
-#: importlib.util.find_spec('torch') return None.
-_NO_TORCH = r"""
-import sys
-sys.modules['torch'] = None
-from fxseg_ros.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-@pytest.mark.parametrize('template, argument', [
-    ('train --out {o}/run --steps 1', '--out'),
-    ('train --evaluate-only --model {o}/model.ckpt', '--model'),
-    ('export --random-init --out {o}/m.onnx', '--random-init'),
-])
-def test_without_torch_training_says_what_to_install(template, argument, files, tmp_path):
-    """
-    No torch: one line naming the argument and `pip install .[train]`, exit 2, no file.
-
-    The checks that need no torch come first (the table above passes in a venv without torch);
-    the folder of `train --out` may have been created by then, empty.
-    """
-    out = tmp_path / 'o'
-    out.mkdir()
-    if 'model.ckpt' in template:
-        (out / 'model.ckpt').write_bytes(b'not read without torch')
-    argv = _argv(template, files, o=out)
-    done = subprocess.run([sys.executable, '-c', _NO_TORCH] + [str(a) for a in argv],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=120, cwd=str(tmp_path))
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert done.returncode == 2 and done.stdout == '' and len(lines) == 1, done
-    assert argument in lines[0] and 'needs torch' in lines[0], lines
-    assert 'pip install .[train]' in lines[0], lines
-    assert sorted(p.name for p in out.rglob('*') if p.is_file()) == (
-        ['model.ckpt'] if 'model.ckpt' in template else [])

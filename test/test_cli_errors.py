@@ -3,6 +3,8 @@
 """The error contract of `fxseg` (fxseg_ros.cli.errors): one line, exit codes, bugs, -v."""
 
 import re
+import subprocess
+import sys
 
 from fxseg_ros import __version__
 from fxseg_ros.cli import errors
@@ -51,6 +53,34 @@ def test_interrupts_and_expected_errors_are_one_line(capsys):
     assert capsys.readouterr().err == 'fxseg x: error: bag b is corrupt: reading failed\n'
 
 
+def _interrupted_mid_bar(args):
+    from tqdm import tqdm
+
+    bar = tqdm(total=8, desc='calibration', file=sys.stderr, leave=False, mininterval=0)
+    try:
+        bar.update(4)
+        raise KeyboardInterrupt
+    finally:
+        bar.close()   # a bar that is not kept clears its line and ends it with a bare \r
+
+
+def test_interrupted_is_a_line_of_its_own_after_a_progress_bar(capsys):
+    assert errors.run_guarded('fxseg x', _interrupted_mid_bar, None) == 130
+    err = capsys.readouterr().err
+    assert '4/8' in err and err.split('\n')[-2:] == ['interrupted', ''], repr(err)
+
+
+def test_a_binary_file_is_named_not_decoded(tmp_path, capsys):
+    png = tmp_path / 'pic.png'
+    png.write_bytes(b'\x89PNG\r\n\x1a\n' + bytes(range(256)))
+    for argv in (['quantize', 'int8', '--calib', str(png), '--out', str(tmp_path / 'q.onnx')],
+                 ['bench', '--node', '--params-file', str(png)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert ' %s is not a ' % png in err and 'binary data, not UTF-8 text: byte 0x89' in err
+        assert 'codec' not in err, err
+
+
 def test_about_names_the_argument_of_an_expected_error_only():
     with pytest.raises(errors.CommandError) as caught:
         with errors.about('--calib', ValueError):
@@ -80,3 +110,42 @@ def test_the_parsers_answer_in_one_line(argv, code, out, err, capsys):
 def test_v_counts_before_and_after_the_subcommand():
     args = build_parser().parse_args(['-v', 'synth', '--out', 'o', '--count', '1', '-vv'])
     assert args.verbose + args.verbose_after_command == 3
+
+
+#: A child process in which torch cannot be imported (as in the Jazzy venv, which leaves the
+#: training extra out): sys.modules[name] = None makes `import torch` raise ImportError and
+#: importlib.util.find_spec('torch') return None.
+_NO_TORCH = r"""
+import sys
+sys.modules['torch'] = None
+from fxseg_ros.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize('template, argument', [
+    ('train --out {o}/run --steps 1', '--out'),
+    ('train --evaluate-only --model {o}/model.ckpt', '--model'),
+    ('export --random-init --out {o}/m.onnx', '--random-init'),
+])
+def test_without_torch_training_says_what_to_install(template, argument, tmp_path):
+    """
+    No torch: one line naming the argument and `pip install .[train]`, exit 2, no file.
+
+    The checks that need no torch come first (the table of test_cli_bad_inputs.py passes in a
+    venv without torch); the folder of `train --out` may have been created by then, empty.
+    """
+    out = tmp_path / 'o'
+    out.mkdir()
+    if 'model.ckpt' in template:
+        (out / 'model.ckpt').write_bytes(b'not read without torch')
+    argv = [word.format(o=out) for word in template.split()]
+    done = subprocess.run([sys.executable, '-c', _NO_TORCH] + [str(a) for a in argv],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=120, cwd=str(tmp_path))
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and done.stdout == '' and len(lines) == 1, done
+    assert argument in lines[0] and 'needs torch' in lines[0], lines
+    assert 'pip install .[train]' in lines[0], lines
+    assert sorted(p.name for p in out.rglob('*') if p.is_file()) == (
+        ['model.ckpt'] if 'model.ckpt' in template else [])

@@ -190,13 +190,23 @@ def test_synth(session, tmp_path):
     for k, fraction in enumerate(FRACTIONS):
         out = tmp_path / ('run%d' % k)
         session.interrupt(argv + ['--out', out], progress('synth train', fraction))
-        left = tree(out)
-        # Only complete frames carry a frame's name, byte for byte those of the full run.
-        assert left and set(left) < set(reference)
-        assert all(reference[name] == digest for name, digest in left.items())
-        assert not no_partial_files(out)
+        # A new tree is complete or absent: no frame of an interrupted run is left to be read.
+        assert not out.exists()
+        assert not no_partial_files(tmp_path)
         session.ok(argv + ['--out', out])
         assert tree(out) == reference
+    # Frames added to an existing tree (--start) appear all together, or none of them do.
+    grown = tmp_path / 'grown'
+    session.ok(argv + ['--out', grown, '--start', '0'])
+    before = tree(grown)
+    more = argv + ['--out', grown, '--start', '5']
+    session.interrupt(more, progress('synth train', 0.5))
+    assert tree(grown) == before
+    assert not no_partial_files(grown)
+    session.ok(more)
+    after = tree(grown)
+    assert {n: d for n, d in after.items() if n in before} == before
+    assert len(after) == 2 * len(before)
 
 
 @pytest.mark.slow

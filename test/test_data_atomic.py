@@ -60,3 +60,18 @@ def test_an_interrupted_folder_leaves_nothing_and_an_existing_one_is_kept(tmp_pa
         (staged / 'new').write_text('y')
     assert sorted(p.name for p in bag.iterdir()) == ['new']
     assert sorted(p.name for p in tmp_path.iterdir()) == ['drive']
+
+
+def test_ctrl_c_is_held_until_renames_that_belong_together_are_done(tmp_path):
+    import os
+    import signal
+
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.deferred_interrupt():
+            os.kill(os.getpid(), signal.SIGINT)   # a real SIGINT, delivered to this thread
+            for name in ('label.png', 'image.png'):
+                (tmp_path / name).write_text(name)
+                done.append(name)
+    assert done == ['label.png', 'image.png']
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -46,9 +46,12 @@ def test_a_step_is_reused_only_when_it_completed_with_the_same_inputs(tmp_path):
 
     out = tmp_path / 'demo'
     bag = out / 'bag'
-    bag.mkdir(parents=True)
+    out.mkdir()
+    # A run claims the step's outputs before it writes them, and is interrupted half way ...
+    StepLedger(out).claim('bag', [bag])
+    bag.mkdir()
     (bag / 'frames.mcap').write_bytes(b'half a bag')
-    # Outputs no completed step recorded (an interrupted run's) go, and the step runs.
+    # ... so the next run knows the half bag for its own: it goes, and the step runs.
     assert not StepLedger(out).completed('bag', {'frames': 24}, [bag])
     assert not bag.exists()
     bag.mkdir()
@@ -66,9 +69,52 @@ def test_a_step_is_reused_only_when_it_completed_with_the_same_inputs(tmp_path):
     # An output changed since it was recorded is not reused either.
     (bag / 'frames.mcap').write_bytes(b'another bag')
     assert not StepLedger(out).completed('bag', {'frames': 24}, [bag])
-    # A state file this version did not write: nothing is reused.
+    # --force: a completed step runs again.
     bag.mkdir()
     (bag / 'frames.mcap').write_bytes(b'a whole bag')
     StepLedger(out).record('bag', {'frames': 24}, [bag])
-    (out / 'demo_state.json').write_text('{"steps": {"bag": {}}}')
-    assert not StepLedger(out).completed('bag', {'frames': 24}, [bag])
+    assert not StepLedger(out, force=True).completed('bag', {'frames': 24}, [bag])
+    assert not bag.exists()
+
+
+def test_the_ledger_deletes_only_what_the_demo_wrote(tmp_path):
+    from fxseg_ros.data.atomic import partial_name
+    from fxseg_ros.eval.demo_state import ForeignOutputError, StepLedger
+
+    out = tmp_path / 'demo'
+    (out / 'bag').mkdir(parents=True)
+    mine = out / 'bag' / 'my_recording.mcap'
+    mine.write_bytes(b'a recording of my own')
+    cache = out / 'calibration.cache'
+    cache.write_text('my calibration')
+    ledger = StepLedger(out)
+    ledger.claim('other', [out / 'report'])   # the folder holds a demo state
+    # No entry names bag/ or calibration.cache: the step refuses instead of deleting them.
+    for name, output in (('bag', out / 'bag'), ('calibration', cache)):
+        with pytest.raises(ForeignOutputError, match=str(output)):
+            StepLedger(out).completed(name, {'frames': 24}, [output])
+    with pytest.raises(ForeignOutputError):
+        StepLedger(out).refuse_foreign([out / 'bag', cache])
+    assert mine.read_bytes() == b'a recording of my own'
+    assert cache.read_text() == 'my calibration'
+    # A state file this version did not write names nothing: nothing is reused or deleted.
+    (out / 'demo_state.json').write_text('{"steps": {"bag": {"outputs": {"bag": null}}}}')
+    with pytest.raises(ForeignOutputError):
+        StepLedger(out).completed('bag', {'frames': 24}, [out / 'bag'])
+    assert mine.is_file()
+    # The previous version of the state recorded completed steps only: the outputs it wrote
+    # unrecorded on every run are the demo's.
+    report = out / 'report'
+    report.mkdir()
+    (out / 'demo_state.json').write_text(json.dumps(
+        {'format': 'fxseg_ros.demo_state', 'version': 1, 'steps': {}}))
+    with pytest.raises(ForeignOutputError):
+        StepLedger(out).claim('report', [report])
+    StepLedger(out, unrecorded={'report': [report]}).claim('report', [report])
+    assert not report.exists() and mine.is_file()
+    # What a killed writer left goes (temporary names of data.atomic), hidden files stay.
+    left = partial_name(out / 'calib_day_entropy.json')
+    left.write_text('{')
+    (out / '.hidden').write_text('mine')
+    StepLedger(out).remove_leftovers([out])
+    assert not left.exists() and (out / '.hidden').is_file() and mine.is_file()

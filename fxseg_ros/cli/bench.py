@@ -490,14 +490,14 @@ def _check_node(args) -> Optional[str]:
     """Check the options of `--node`; return the model the node runs (None: its default)."""
     import importlib.util
 
-    from fxseg_ros.cli.checks import existing_file, inference_model
+    from fxseg_ros.cli.checks import inference_model, parameter_file
 
     for flag, expected, valid in NODE_OPTIONS:
         value = getattr(args, flag[2:], None)
         if value is not None and not valid(value):
             fail(flag, 'must be %s, got %s' % (expected, value))
     if args.params_file is not None:
-        existing_file('--params-file', args.params_file, 'parameter file')
+        parameter_file('--params-file', args.params_file)
     if args.model and len(args.model) > 1:
         fail('--model', '--node runs one model, %d given' % len(args.model),
              'give one --model')

@@ -36,9 +36,19 @@ _DEFAULTS = {'--cache-algorithm': None, '--trt-version': '8.2.1'}
 
 
 def trt_version(text: str) -> str:
-    """Parse a TensorRT version for the cache header (8.2.1, 10.14.1)."""
-    from fxseg_ros.quant.cache import encode_trt_version
+    """
+    Parse a TensorRT version for the cache header (8.2.1, 10.14.1).
 
+    The versions `fxseg check --tensorrt` and `fxseg build` support (`runtime.trt_rules`), and
+    one the cache header can hold.
+    """
+    from fxseg_ros.quant.cache import encode_trt_version
+    from fxseg_ros.runtime.trt_rules import check_version
+
+    try:
+        check_version(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
     try:
         if any(int(part) < 0 for part in text.split('.')):
             raise ValueError(text)
@@ -49,8 +59,28 @@ def trt_version(text: str) -> str:
     return text
 
 
+def _check_num_bins(args) -> None:
+    """--num-bins: at least one bin per INT8 level, and thresholds for the entropy search."""
+    from fxseg_ros.quant.calibrators import (DEFAULT_NUM_BINS, DEFAULT_QUANTIZED_BINS,
+                                             DEFAULT_START_BIN)
+
+    if args.num_bins < DEFAULT_QUANTIZED_BINS:
+        fail('--num-bins', '%d bins are fewer than the %d INT8 levels of |x|'
+             % (args.num_bins, DEFAULT_QUANTIZED_BINS),
+             'give at least %d (default %d, as TensorRT)'
+             % (DEFAULT_QUANTIZED_BINS, DEFAULT_NUM_BINS))
+    if args.method == 'entropy' and args.num_bins <= DEFAULT_START_BIN:
+        fail('--num-bins', 'the entropy search tries the thresholds from bin %d to bin '
+             '--num-bins, so %d bins leave it %s'
+             % (DEFAULT_START_BIN, args.num_bins,
+                'one candidate' if args.num_bins == DEFAULT_START_BIN else 'none'),
+             'give more than %d (default %d, as TensorRT)'
+             % (DEFAULT_START_BIN, DEFAULT_NUM_BINS))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from fxseg_ros.quant.cache import CACHE_ALGORITHMS
+    from fxseg_ros.quant.calibrators import DEFAULT_NUM_BINS
 
     parser.add_argument('--model', default=None,
                         help='bare network ONNX graph (default: the packaged demo model)')
@@ -74,7 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='percentile of |x| for --method percentile (default: %(default)s)')
     parser.add_argument('--frames', type=positive_int, default=500,
                         help='number of calibration frames (default: %(default)s)')
-    parser.add_argument('--num-bins', type=positive_int, default=2048,
+    parser.add_argument('--num-bins', type=positive_int, default=DEFAULT_NUM_BINS,
                         help='histogram bins per tensor (default: %(default)s, as TensorRT)')
     parser.add_argument('--out', default=None,
                         help='calibration JSON to write (amax per tensor, method, histogram '
@@ -106,12 +136,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='--check: write the per-layer coverage as JSON here')
 
 
-def _open_reader(args, frames: int):
+def _open_reader(args, frames: int, model: str):
+    """Open the frames of --data, resized to what `model` takes."""
+    from fxseg_ros.model.deploy import network_input_wh
     from fxseg_ros.quant.collect import open_calibration_reader
 
     with about('--data'):
         return open_calibration_reader(args.data, frames=frames, topic=args.topic,
-                                       split=args.split, conditions=args.conditions)
+                                       split=args.split, conditions=args.conditions,
+                                       size_wh=network_input_wh(model))
 
 
 def _check_inputs(args) -> str:
@@ -138,7 +171,7 @@ def _run_check(args) -> int:
     problem = check_calibration_model(calib, model)
     if problem:
         fail('--check', problem)
-    reader = _open_reader(args, args.frames)
+    reader = _open_reader(args, args.frames, model)
     start = time.perf_counter()
     with about('--data'):
         report = check_coverage(model, calib, reader, max_clip=args.max_clip,
@@ -170,6 +203,7 @@ def run(args) -> int:
     for flag in ('--cache-algorithm', '--trt-version'):
         if getattr(args, flag[2:].replace('-', '_')) != _DEFAULTS[flag] and not args.cache:
             fail(flag, 'applies to the TensorRT cache only', 'add --cache FILE')
+    _check_num_bins(args)
     model = _check_inputs(args)
     inputs = [model, args.data]
     for flag, path in (('--out', args.out), ('--cache', args.cache)):
@@ -181,7 +215,7 @@ def run(args) -> int:
     from fxseg_ros.quant.cache import write_calibration_cache
     from fxseg_ros.quant.calibrators import calibrate
 
-    reader = _open_reader(args, args.frames)
+    reader = _open_reader(args, args.frames, model)
     start = time.perf_counter()
     with about('--data'):
         result = calibrate(model, reader, method=args.method, percentile=args.percentile,

@@ -5,12 +5,13 @@ Checks of the `fxseg` subcommands' inputs and outputs, made before any work star
 
 Each check raises `fxseg_ros.cli.errors.CommandError` naming the argument, what is wrong and
 what to do. An output's folder is created here (or its failure reported), so a command never
-fails on its output after minutes of work; outputs inside the installed package and outputs
-that would overwrite an input are refused.
+fails on its output after minutes of work; outputs inside the installed package, outputs that
+would overwrite an input and outputs inside an input folder (a data set, a bag) are refused.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -27,11 +28,19 @@ def _package_root() -> Path:
     return Path(fxseg_ros.__file__).resolve().parent
 
 
-def existing_file(argument: str, path, what: str = 'file', advice: Optional[str] = None) -> Path:
-    """Return a readable file: else the line says it is missing, a folder or unreadable."""
+def _given(argument: str, path, what: str, advice: Optional[str] = None) -> Path:
+    """Return `path` as a Path; None, or an empty path (the current folder), fails."""
     if path is None:
         fail(argument, 'no %s given' % what, advice)
-    path = Path(path)
+    if not str(path).strip():
+        fail(argument, 'empty path given for the %s' % what,
+             advice or 'give a path (`.` for the current folder)')
+    return Path(path)
+
+
+def existing_file(argument: str, path, what: str = 'file', advice: Optional[str] = None) -> Path:
+    """Return a readable file: else the line says it is missing, a folder or unreadable."""
+    path = _given(argument, path, what, advice)
     if not path.exists():
         fail(argument, '%s %s does not exist' % (what, path), advice)
     if path.is_dir():
@@ -43,7 +52,7 @@ def existing_file(argument: str, path, what: str = 'file', advice: Optional[str]
 
 def existing_dir(argument: str, path, what: str = 'folder', advice: Optional[str] = None) -> Path:
     """Return a readable folder: else the line says it is missing, a file or unreadable."""
-    path = Path(path)
+    path = _given(argument, path, what, advice)
     if not path.exists():
         fail(argument, '%s %s does not exist' % (what, path), advice)
     if not path.is_dir():
@@ -106,9 +115,7 @@ def bare_network(argument: str, model, path) -> None:
 def data_source(argument: str, path, kinds: str = 'a Cityscapes-layout folder, an image '
                 'folder or a rosbag2') -> Path:
     """Return an existing input data set: a folder, or a rosbag2 .mcap / .db3 file."""
-    if path is None:
-        fail(argument, 'no data given', 'give %s' % kinds)
-    path = Path(path)
+    path = _given(argument, path, 'data', 'give %s' % kinds)
     if not path.exists():
         fail(argument, '%s does not exist' % path, 'give %s' % kinds)
     if path.is_file() and path.suffix not in ('.mcap', '.db3'):
@@ -150,10 +157,20 @@ def _outside_package(argument: str, path: Path) -> None:
 
 
 def _not_an_input(argument: str, path: Path, inputs: Iterable) -> None:
+    """Refuse an output that is an input or lies in an input folder (a data set, a bag)."""
     for item in inputs:
-        if item is not None and _same(path, Path(item)):
+        if item is None or not str(item).strip():
+            continue
+        if _same(path, Path(item)):
             fail(argument, '%s is also an input of this command and would be overwritten'
                  % path, 'give another output path')
+        try:
+            folder, resolved = Path(item).resolve(), path.resolve()
+        except OSError:
+            continue
+        if folder.is_dir() and folder in resolved.parents:
+            fail(argument, '%s lies inside %s, an input of this command' % (path, item),
+                 'write outputs outside the input folders')
 
 
 def output_file(argument: str, path, inputs: Sequence = (), what: str = 'output file') -> Path:
@@ -162,9 +179,7 @@ def output_file(argument: str, path, inputs: Sequence = (), what: str = 'output 
 
     inputs: paths the command reads; the output may not be one of them.
     """
-    if path is None:
-        fail(argument, 'no %s given' % what)
-    path = Path(path)
+    path = _given(argument, path, what)
     if path.is_dir():
         fail(argument, '%s is a folder, expected a file name' % path,
              'give a file path, e.g. %s' % (path / ('out' + (path.suffix or ''))))
@@ -180,16 +195,15 @@ def output_file(argument: str, path, inputs: Sequence = (), what: str = 'output 
 
 
 def output_dir(argument: str, path, new: bool = False, inputs: Sequence = (),
-               what: str = 'output folder') -> Path:
+               what: str = 'output folder', create: bool = True) -> Path:
     """
-    Return a folder the command will write into (created here unless new=True).
+    Return a folder the command will write into (created here unless new=True or create=False).
 
     new: the folder must not exist (the command creates it whole, e.g. a rosbag2); only its
-    parent is created and checked.
+    parent is created and checked. create=False: the folder may exist; if it does not, only
+    its parent is created and checked (the command renames a complete folder into place).
     """
-    if path is None:
-        fail(argument, 'no %s given' % what)
-    path = Path(path)
+    path = _given(argument, path, what)
     if path.exists() and not path.is_dir():
         fail(argument, '%s is a file, expected a folder' % path, 'give a folder path')
     _outside_package(argument, path)
@@ -198,6 +212,8 @@ def output_dir(argument: str, path, new: bool = False, inputs: Sequence = (),
         if path.exists():
             fail(argument, '%s exists already' % path,
                  'give a new folder name or delete the old one')
+        _writable_folder(argument, path.parent if str(path.parent) else Path('.'), what)
+    elif not create and not path.exists():
         _writable_folder(argument, path.parent if str(path.parent) else Path('.'), what)
     else:
         _writable_folder(argument, path, what)
@@ -286,6 +302,61 @@ def labelled_cityscapes(data_arg: str, data, split_arg: str, split: str) -> Path
     return path
 
 
+def not_text(error: UnicodeDecodeError) -> str:
+    """Say why a file is no text file, in words (no codec jargon)."""
+    return 'binary data, not %s text: byte 0x%02x at offset %d' % (
+        error.encoding.upper(), error.object[error.start], error.start)
+
+
+def _parameters_problem(tree, where: str) -> Optional[str]:
+    """Return what is wrong with a parameter file's mapping of node names (None: nothing)."""
+    if not isinstance(tree, dict) or not tree:
+        return '%s is not a mapping of node names' % where
+    for key, value in tree.items():
+        here = '%s%s' % (where + ' > ' if where != 'the file' else '', key)
+        if not isinstance(key, str) or not isinstance(value, dict):
+            return ('%s: expected a node name with a mapping below it (ros__parameters:), got '
+                    '%s' % (here, type(value).__name__ if isinstance(key, str)
+                            else type(key).__name__ + ' key'))
+        if 'ros__parameters' in value:
+            if not isinstance(value['ros__parameters'], dict):
+                return '%s > ros__parameters is not a mapping of parameter names' % here
+        else:
+            problem = _parameters_problem(value, here)  # a namespace holding nodes
+            if problem:
+                return problem
+    return None
+
+
+def parameter_file(argument: str, path) -> Path:
+    """
+    Check a ROS 2 parameter file: YAML mapping node names (or their namespaces) to parameters.
+
+    rcl reports a malformed file in raw text from its C parser, or not at all; this says what
+    is wrong in one line before the node starts. An empty file holds no parameters (rcl
+    accepts it).
+    """
+    import yaml
+
+    advice = ('give a ROS 2 parameter file (`/**:` then `ros__parameters:` and the values, as '
+              "the package's config/cpu.yaml)")
+    path = existing_file(argument, path, 'parameter file', advice)
+    try:
+        tree = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except UnicodeDecodeError as err:
+        fail(argument, '%s is not a parameter file (%s)' % (path, not_text(err)), advice)
+    except yaml.YAMLError as err:
+        mark = getattr(err, 'problem_mark', None)
+        fail(argument, '%s is not YAML (%s%s)' % (
+            path, getattr(err, 'problem', None) or type(err).__name__,
+            ' at line %d' % (mark.line + 1) if mark is not None else ''), advice)
+    if tree is not None:
+        problem = _parameters_problem(tree, 'the file')
+        if problem:
+            fail(argument, '%s is not a ROS 2 parameter file: %s' % (path, problem), advice)
+    return path
+
+
 def calibration_file(argument: str, path):
     """Return a calib.json or TensorRT calibration cache given on the command line, loaded."""
     from fxseg_ros.quant.calibrators import CalibrationResult
@@ -294,10 +365,21 @@ def calibration_file(argument: str, path):
     existing_file(argument, path, 'calibration file', advice)
     try:
         calib = CalibrationResult.load(path)
+    except UnicodeDecodeError as err:
+        fail(argument, '%s is not a calibration file (%s)' % (path, not_text(err)), advice)
     except (ValueError, TypeError) as err:
         fail(argument, '%s is not a calibration file (%s)' % (path, err), advice)
     if not calib.amax:
         fail(argument, '%s holds no tensor ranges' % path, advice)
+    # 0 is a range too: a tensor that was zero on every calibration frame (TensorRT's cache
+    # writes it as `0`); a negative or non-finite amax has no INT8 scale.
+    bad = sorted(name for name, amax in calib.amax.items()
+                 if not (math.isfinite(amax) and amax >= 0.0))
+    if bad:
+        shown = ', '.join('%s = %g' % (name, calib.amax[name]) for name in bad[:3])
+        fail(argument, '%s has an amax that is not a finite number >= 0 (%s%s)'
+             % (path, shown, ', ...' if len(bad) > 3 else ''),
+             'calibrate again with fxseg calibrate')
     return calib
 
 
@@ -308,8 +390,6 @@ def inference_model(argument: str, path) -> Path:
     An ONNX model (bare or deployment graph) scoring as many classes as the Cityscapes label
     table has, or a TensorRT engine.
     """
-    from fxseg_ros.data.labels import CLASS_NAMES
-    from fxseg_ros.pipeline.classes import class_count_problem, model_class_count
     from fxseg_ros.runtime import ENGINE_SUFFIXES
 
     path = existing_file(argument, path, 'model')
@@ -319,14 +399,32 @@ def inference_model(argument: str, path) -> Path:
     if suffix != ONNX_SUFFIX:
         fail(argument, '%s is neither an ONNX model (.onnx) nor a TensorRT engine (%s)'
              % (path, ', '.join(ENGINE_SUFFIXES)), 'give a .onnx model or an engine')
-    model = onnx_model(argument, path)
+    label_table_classes(argument, onnx_model(argument, path), path)
+    return path
+
+
+def label_table_classes(argument: str, model, path) -> None:
+    """Check that the ONNX model (an onnx.ModelProto) scores the classes of the label table."""
+    from fxseg_ros.data.labels import CLASS_NAMES
+    from fxseg_ros.pipeline.classes import class_count_problem, model_class_count
+
     classes = model_class_count(model)
     if class_count_problem(classes, CLASS_NAMES, str(path), 'Cityscapes'):
         fail(argument, '%s scores %d classes, but the labels and metrics here are the %d '
              'Cityscapes train IDs' % (path, classes, len(CLASS_NAMES)),
              'give a model that scores the Cityscapes train IDs (its output has %d channels)'
              % len(CLASS_NAMES))
-    return path
+
+
+def float32_model(argument: str, path) -> None:
+    """Check that a model to quantize is FP32: an INT8 (Q/DQ) or FP16 graph is refused."""
+    from fxseg_ros.eval.models import graph_precision, onnx_weight_summary
+
+    actual, evidence = graph_precision(onnx_weight_summary(path))
+    if actual != 'fp32':
+        fail(argument, '%s is already %s: %s' % (
+            path, 'INT8 (Q/DQ)' if actual == 'int8' else actual.upper(), evidence),
+            'give the FP32 model it was made from')
 
 
 def precision_label(argument: str, path, label: Optional[str],

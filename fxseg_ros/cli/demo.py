@@ -53,15 +53,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='redo every step, even one that completed with the same inputs')
 
 
+def _demo_folder(argument: str, path) -> None:
+    """
+    --out: new, empty, or the folder of an earlier demo (with its demo_state.json).
+
+    A demo deletes and rewrites its own outputs; any other folder (a bag, a data set, someone's
+    files) is refused before anything is written.
+    """
+    from pathlib import Path
+
+    from fxseg_ros.cli.errors import fail
+    from fxseg_ros.eval.demo_state import STATE_FILE
+
+    path = Path(path)
+    if path.is_dir() and any(path.iterdir()) and not (path / STATE_FILE).is_file():
+        fail(argument, '%s holds files but no %s, so it is no output folder of fxseg demo'
+             % (path, STATE_FILE), 'give a new or empty folder, or the --out of an earlier '
+             'fxseg demo to resume it')
+
+
 def run(args: argparse.Namespace) -> int:
     from fxseg_ros import DEMO_MODEL
-    from fxseg_ros.cli.checks import onnx_model, output_dir
+    from fxseg_ros.cli.checks import label_table_classes, onnx_model, output_dir
     from fxseg_ros.cli.command_line import reproduce_command
     from fxseg_ros.cli.errors import fail
     from fxseg_ros.eval.demo import run_demo
+    from fxseg_ros.eval.demo_state import ForeignOutputError
 
     model = args.model or str(DEMO_MODEL)
-    onnx_model('--model', model, bare=True)
+    label_table_classes('--model', onnx_model('--model', model, bare=True), model)
+    _demo_folder('--out', args.out)
     output_dir('--out', args.out, inputs=[model])
     if args.calib_frames > args.frames_per_condition:
         fail('--calib-frames', '%d calibration frames, but the bag has %d day frames'
@@ -70,4 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    return run_demo(args, command=reproduce_command(['fxseg', NAME], parser, args))
+    try:
+        return run_demo(args, command=reproduce_command(['fxseg', NAME], parser, args))
+    except ForeignOutputError as err:
+        fail('--out', str(err), 'move what fxseg demo did not write out of %s, or give '
+             'another --out' % args.out)

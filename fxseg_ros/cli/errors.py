@@ -140,32 +140,59 @@ def _maintainers() -> str:
     return 'the fxseg_ros maintainers%s' % (' (%s)' % email if email else '')
 
 
+class _LineTracker:
+    """A text stream that remembers whether the last text written to it ended a line."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.mid_line = False
+
+    def write(self, text):
+        if text:
+            # A progress bar draws after a carriage return and, cleared, ends with one: in a
+            # log file the next text would continue its line.
+            self.mid_line = not text.endswith('\n')
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def run_guarded(prog: str, function, args, verbose: int = 0) -> int:
     """Run a subcommand's `run(args)` under the error contract; returns the exit status."""
+    stderr = sys.stderr
+    tracker = sys.stderr = _LineTracker(stderr)
+    try:
+        return _run(prog, function, args, verbose, tracker)
+    finally:
+        sys.stderr = stderr
+
+
+def _run(prog: str, function, args, verbose: int, tracker: _LineTracker) -> int:
+    def say(line: str) -> None:
+        """Print the one line on a line of its own (also after a progress bar's text)."""
+        _flush_stdout()
+        print(('\n' if tracker.mid_line else '') + line, file=sys.stderr)
+
     try:
         return int(function(args) or 0)
     except CommandError as err:
-        _flush_stdout()
-        print(err.line(prog), file=sys.stderr)
+        say(err.line(prog))
         return EXIT_USAGE
     except KeyboardInterrupt:
-        _flush_stdout()
-        print('interrupted', file=sys.stderr)
+        say('interrupted')
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_BROKEN_PIPE
     except Exception as err:
         if isinstance(err, expected_errors()):
-            _flush_stdout()
-            print(CommandError(None, describe(err)).line(prog), file=sys.stderr)
+            say(CommandError(None, describe(err)).line(prog))
             return EXIT_USAGE
-        _flush_stdout()
-        print('%s: internal error (a bug in fxseg_ros): %s: %s; please report it to %s with '
-              'the command line%s' % (prog, type(err).__name__, one_line(str(err)),
-                                      _maintainers(),
-                                      ' and this traceback' if verbose else
-                                      ' and the output of the same command with -v'),
-              file=sys.stderr)
+        say('%s: internal error (a bug in fxseg_ros): %s: %s; please report it to %s with '
+            'the command line%s' % (prog, type(err).__name__, one_line(str(err)),
+                                    _maintainers(),
+                                    ' and this traceback' if verbose else
+                                    ' and the output of the same command with -v'))
         if verbose:
             traceback.print_exc()
         return EXIT_BUG

@@ -132,7 +132,7 @@ def _check_runs(args):
 
 
 def _check_live(args, parser: argparse.ArgumentParser, live_options: Sequence[str]) -> None:
-    from fxseg_ros.cli.checks import existing_file
+    from fxseg_ros.cli.checks import parameter_file
 
     defaults = {a.option_strings[-1]: a.default for a in parser._actions if a.option_strings}
     if not args.live:
@@ -146,7 +146,7 @@ def _check_live(args, parser: argparse.ArgumentParser, live_options: Sequence[st
         fail('--live', 'needs ROS 2 (rclpy), which is not installed',
              'pip install .[ros] or source a ROS 2 installation')
     if args.params_file is not None:
-        existing_file('--params-file', args.params_file, 'parameter file')
+        parameter_file('--params-file', args.params_file)
 
 
 def check_eval_arguments(args, parser: argparse.ArgumentParser,

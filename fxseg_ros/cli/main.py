@@ -60,17 +60,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parser(parser: argparse.ArgumentParser,
+                    args: argparse.Namespace) -> argparse.ArgumentParser:
+    """Return the parser of the command and mode `args` chose ('fxseg quantize int8')."""
+    while True:
+        chosen = [action.choices.get(getattr(args, action.dest, None))
+                  for action in parser._actions
+                  if isinstance(action, argparse._SubParsersAction)]
+        if not chosen or chosen[0] is None:
+            return parser
+        parser = chosen[0]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, unknown = parser.parse_known_args(argv)
+            if unknown:   # said by the (sub)command's parser, as its other errors are
+                _command_parser(parser, args).error('unrecognized arguments: %s'
+                                                    % ' '.join(unknown))
         except SystemExit as done:   # --help, --version, or a bad argument (one line printed)
             return int(done.code or 0)
         verbose = args.verbose + getattr(args, SUB_VERBOSE, 0)
         level = logging.WARNING - 10 * min(verbose + 1, 2)
         logging.basicConfig(level=level, format='[%(levelname)s] %(name)s: %(message)s')
-        return run_guarded('fxseg %s' % args.command, args._run, args, verbose)
+        # The name argparse gives its own errors, so every error line of a run starts alike
+        # ('fxseg quantize int8: error: ...'): the mode of a command with modes included.
+        prog = ' '.join(['fxseg', args.command] + ([args.mode] if getattr(args, 'mode', None)
+                                                   else []))
+        return run_guarded(prog, args._run, args, verbose)
     except KeyboardInterrupt:   # before the subcommand started (imports, parsing)
         print('interrupted', file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -167,11 +167,13 @@ def run(args: argparse.Namespace) -> int:
 # Shared steps
 # ------------------------------------------------------------------------------------------
 def _model_path(args) -> str:
+    """--model: a bare FP32 network (every mode quantizes or converts it)."""
     from fxseg_ros import DEMO_MODEL
-    from fxseg_ros.cli.checks import onnx_model
+    from fxseg_ros.cli.checks import float32_model, onnx_model
 
     path = str(args.model or DEMO_MODEL)
     onnx_model('--model', path, bare=True)
+    float32_model('--model', path)
     return path
 
 
@@ -237,7 +239,8 @@ def _prepare(args, calib: bool = True):
     if hasattr(args, 'op_types'):
         _check_layer_names(args, model)
     _check_data(args)
-    _check_outputs(args, [model, getattr(args, 'calib', None), getattr(args, 'data', None)])
+    _check_outputs(args, [model, getattr(args, 'calib', None), getattr(args, 'data', None),
+                          getattr(args, 'eval_data', None)])
     return model, calibration
 
 
@@ -257,27 +260,34 @@ class _Workdir:
             self._tmp.cleanup()
 
 
-def _eval_set(args):
+def _eval_set(args, model: str):
+    """Load the labelled frames the mIoU is measured on, resized to what `model` takes."""
+    from fxseg_ros.model.deploy import network_input_wh
     from fxseg_ros.quant import evalset
 
+    size_wh = network_input_wh(model)
     if args.eval_data:
         with about('--eval-data', evalset.EvalSetError):
             return evalset.cityscapes_eval_set(args.eval_data, args.eval_split,
                                                args.eval_frames, threads=args.threads,
-                                               int8_kernels=args.int8_kernels)
+                                               int8_kernels=args.int8_kernels, size_wh=size_wh)
     return evalset.synthetic_eval_set(args.seed, args.eval_frames, threads=args.threads,
-                                      int8_kernels=args.int8_kernels, progress=True)
+                                      int8_kernels=args.int8_kernels, progress=True,
+                                      size_wh=size_wh)
 
 
-def _analysis_feeds(args, eval_set=None):
+def _analysis_feeds(args, model: str, eval_set=None):
+    """Return the feeds of the sensitivity analysis, resized to what `model` takes."""
     from fxseg_ros.data.preprocess import NET_INPUT_NAME
+    from fxseg_ros.model.deploy import network_input_wh
     from fxseg_ros.quant.evalset import calibration_blobs
 
     if eval_set is not None and not args.data:
         return eval_set.feeds(args.analyze_frames)
     with about('--data'):
         return [{NET_INPUT_NAME: b} for b in calibration_blobs(
-            args.analyze_frames, None, args.data, args.topic, args.seed)]
+            args.analyze_frames, None, args.data, args.topic, args.seed,
+            size_wh=network_input_wh(model))]
 
 
 # ------------------------------------------------------------------------------------------
@@ -334,7 +344,7 @@ def _run_analyze(args) -> int:
     from fxseg_ros.data.atomic import write_text
 
     model, calib = _prepare(args)
-    feeds = _analysis_feeds(args)
+    feeds = _analysis_feeds(args, model)
     with _Workdir(args.workdir) as workdir:
         isolated, accumulated = analyze_layers(
             model, calib, feeds, workdir, op_types=args.op_types, keep_float=args.keep_fp,
@@ -355,11 +365,11 @@ def _run_mixed(args) -> int:
     from fxseg_ros.data.atomic import atomic_file
 
     model, calib = _prepare(args)
-    eval_set = _eval_set(args)
+    eval_set = _eval_set(args, model)
     options = ReportOptions(op_types=args.op_types, threads=args.threads)
     with _Workdir(args.workdir) as workdir:
-        ranking = sensitivity_ranking(model, calib, _analysis_feeds(args, eval_set), workdir,
-                                      options, activations=args.activations)
+        ranking = sensitivity_ranking(model, calib, _analysis_feeds(args, model, eval_set),
+                                      workdir, options, activations=args.activations)
         print('sensitivity ranking: %s' % ', '.join(ranking))
         result = sensitivity.mixed_precision_search(
             model, calib.amax, eval_set.miou, ranking, args.max_drop, workdir,
@@ -391,7 +401,7 @@ def _run_report(args) -> int:
         max_fallback=args.max_fallback, keep_fp=args.keep_fp, op_types=args.op_types,
         threads=args.threads, seed=args.seed, data=args.data, topic=args.topic)
     print('evaluation set ...', flush=True)
-    eval_set = _eval_set(args)
+    eval_set = _eval_set(args, model)
     with _Workdir(args.workdir) as workdir:
         report = run_report(model, eval_set, options, workdir,
                             progress=lambda text: print(text, flush=True))

@@ -56,12 +56,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'mostly below one output cell)')
 
 
+def _synth_folder(argument: str, path) -> None:
+    """Check --out: new, empty, or a Cityscapes-layout tree to add frames to (not a bag)."""
+    from fxseg_ros.cli.checks import is_bag
+    from fxseg_ros.cli.errors import fail
+
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    if is_bag(path):
+        fail(argument, '%s is a rosbag2 (it has metadata.yaml)' % path,
+             'give a new or empty folder, or a Cityscapes-layout tree to add frames to')
+    if not (path / 'leftImg8bit').is_dir() or not (path / 'gtFine').is_dir():
+        fail(argument, '%s holds files but no Cityscapes layout (leftImg8bit/ and gtFine/)'
+             % path, 'give a new or empty folder, or a tree fxseg synth wrote to add frames to')
+
+
 def run(args: argparse.Namespace) -> int:
     from fxseg_ros.cli.checks import output_dir
     from fxseg_ros.data.synth.seeds import training_overlap_warning
     from fxseg_ros.data.synth.writer import SPLIT_INDEX_BASE, write_cityscapes
 
-    output_dir('--out', args.out)
+    _synth_folder('--out', output_dir('--out', args.out, create=False))
     warning = training_overlap_warning(args.seed, SPLIT_INDEX_BASE[args.split] + args.start,
                                        args.count, args.conditions)
     if warning:

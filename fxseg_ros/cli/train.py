@@ -219,7 +219,9 @@ def _check_model_to_evaluate(args) -> str:
                       'give --model (a checkpoint or a bare ONNX graph) or the --out folder '
                       'of a finished training run')
     if str(model).lower().endswith('.onnx'):
-        onnx_model('--model', model, bare=True)
+        from fxseg_ros.cli.checks import label_table_classes
+
+        label_table_classes('--model', onnx_model('--model', model, bare=True), model)
     else:
         from fxseg_ros.cli.checks import checkpoint
 
@@ -244,7 +246,7 @@ def _check_training(args) -> None:
             fail('--conditions', 'unknown condition(s) %s for synthetic frames'
                  % ','.join(unknown), 'choose from %s (cities need --data)'
                  % ','.join(CONDITIONS))
-    out = output_dir('--out', args.out)
+    out = output_dir('--out', args.out, inputs=[args.data, args.init_from])
     if args.resume:
         existing_file('--resume', out / LAST_CHECKPOINT, 'checkpoint to resume',
                       'train without --resume first (or give the --out of that run)')

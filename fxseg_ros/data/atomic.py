@@ -17,6 +17,8 @@ import contextlib
 import os
 from pathlib import Path
 import shutil
+import signal
+import threading
 import uuid
 
 #: Marker in the temporary names (`.<name>.partial-<pid>-<random><suffix>`).
@@ -37,8 +39,9 @@ def partial_name(path, keep_suffix: bool = True) -> Path:
     return path.with_name('.%s%s%s%s' % (stem, PARTIAL_MARK, token, suffix))
 
 
-def _remove(path: Path) -> None:
+def remove_partial(path) -> None:
     """Remove a temporary file or folder; a missing one is fine."""
+    path = Path(path)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(str(path), ignore_errors=True)
     else:
@@ -46,6 +49,28 @@ def _remove(path: Path) -> None:
             path.unlink()
         except FileNotFoundError:
             pass
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """
+    Hold Ctrl-C (SIGINT) while the block runs, e.g. a few renames that belong together.
+
+    A SIGINT that arrives meanwhile is delivered when the block ends (KeyboardInterrupt, under
+    Python's default handler). Outside the main thread, where no handler can be set, the block
+    runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received and callable(previous):
+        previous(signal.SIGINT, received[0])
 
 
 @contextlib.contextmanager
@@ -64,7 +89,7 @@ def atomic_file(path, keep_suffix: bool = True):
             raise FileNotFoundError('the writer of %s produced no file' % path)
         os.replace(str(tmp), str(path))
     except BaseException:
-        _remove(tmp)
+        remove_partial(tmp)
         raise
 
 
@@ -111,6 +136,6 @@ def atomic_directory(path, replace: bool = False):
             os.replace(str(path), str(old))
         os.replace(str(built), str(path))
         if old is not None:
-            _remove(old)
+            remove_partial(old)
     finally:
-        _remove(staging)
+        remove_partial(staging)

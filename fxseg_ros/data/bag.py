@@ -325,6 +325,8 @@ def write_synthetic_bag(path, spec: Optional[BagSpec] = None, progress: bool = F
     with atomic_directory(final) as staged:
         summary = _write_synthetic_frames(staged, spec, progress, frame_source)
     summary.path = final
+    LOG.info('wrote %s: %d frames in %.1f s', final,
+             summary.frames_per_camera * len(summary.image_topics), summary.seconds)
     return summary
 
 
@@ -376,5 +378,4 @@ def _write_synthetic_frames(path, spec: Optional[BagSpec] = None, progress: bool
                          frames_per_camera=spec.frames_per_condition * len(spec.conditions),
                          topics=topics, size_bytes=size, image_topics=image_topics,
                          seconds=time.perf_counter() - start)
-    LOG.info('wrote %s: %d frames in %.1f s', path, total, summary.seconds)
     return summary

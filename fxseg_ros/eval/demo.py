@@ -18,7 +18,8 @@
 A step that completed with the same inputs in an earlier run is reused (`demo_state.StepLedger`
 hashes the inputs and the outputs); any other is run again, so an interrupted demo resumes
 with the result an uninterrupted one gives. Every output appears under its name only once
-complete. --force redoes everything.
+complete, and the demo deletes or overwrites only what its ledger says it wrote: a file of
+someone else's at an output path stops it (`ForeignOutputError`). --force redoes every step.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-from fxseg_ros.data.atomic import atomic_file, write_text
+from fxseg_ros.data.atomic import atomic_file, partial_name, write_text
 from fxseg_ros.eval.demo_state import file_digest, StepLedger
+from fxseg_ros.model.deploy import network_input_wh
 
 LOG = logging.getLogger(__name__)
 
@@ -102,9 +104,21 @@ class _Demo:
         self.fp16 = self.models / 'fp16_emulated.onnx'
         self.mixed = self.models / 'int8_mixed.onnx'
         self.mixed_info = self.out / 'mixed_precision.json'
+        self.coverage_json = self.out / 'coverage_night.json'
+        self.node_log = self.out / 'node.log'
+        self.report_dir = self.out / 'report'
         self.steps = _Steps(STEPS - (1 if args.skip_live else 0))
-        self.ledger = StepLedger(self.out)
+        self.ledger = StepLedger(self.out, force=bool(getattr(args, 'force', False)),
+                                 unrecorded={'coverage': [self.coverage_json],
+                                             'live': [self.node_log],
+                                             'report': [self.report_dir]})
         self.model_digest = file_digest(model)
+        self.input_wh = network_input_wh(model)
+
+    def outputs(self) -> List[Path]:
+        """Every file and folder the demo writes in its output folder (the ledger's own aside)."""
+        return [self.bag, self.calib_json, self.cache, self.coverage_json, self.int8,
+                self.fp16, self.mixed, self.mixed_info, self.node_log, self.report_dir]
 
     def _inputs(self, **settings) -> Dict[str, object]:
         """Return a step's inputs: its settings and the digest of the demo model."""
@@ -144,7 +158,7 @@ class _Demo:
             self.steps.done('reused %s' % self.calib_json)
             return
         reader = BagCalibrationReader(self.bag, conditions=['day'],
-                                      max_frames=self.args.calib_frames)
+                                      max_frames=self.args.calib_frames, size_wh=self.input_wh)
         self.calib = calibrate(str(self.model), reader, method='entropy',
                                threads=self.args.threads, progress=True)
         self.calib.meta.update({'data': str(self.bag), 'conditions': ['day']})
@@ -163,12 +177,14 @@ class _Demo:
 
         self.steps.start('coverage check: night frames against the day calibration '
                          '(fxseg calibrate --check)')
+        self.ledger.claim('coverage', [self.coverage_json])
         self.coverage = check_coverage(
             str(self.model), self.calib,
             BagCalibrationReader(self.bag, conditions=['night'],
-                                 max_frames=self.args.calib_frames),
+                                 max_frames=self.args.calib_frames, size_wh=self.input_wh),
             threads=self.args.threads, progress=True)
-        self.coverage.save(self.out / 'coverage_night.json')
+        self.coverage.save(self.coverage_json)
+        self.ledger.record('coverage', {}, [self.coverage_json])
         if self.coverage.flagged:
             self.warning = ('WARNING: the night frames fall outside the day-only calibration: '
                             '%s. Calibrate on frames from every lighting condition the vehicle '
@@ -212,17 +228,19 @@ class _Demo:
             self.mixed_result = json.loads(self.mixed_info.read_text())
             self.steps.done('reused %s' % self.mixed)
             return
-        work = self.out / 'work'
-        shutil.rmtree(str(work), ignore_errors=True)
-        result, ranking = self._search_mixed(work)
-        with atomic_file(self.mixed) as staged:
-            shutil.copyfile(str(result.model_path), str(staged))
+        # Intermediate models under a temporary name of the demo's own (see remove_leftovers).
+        work = partial_name(self.out / 'work', keep_suffix=False)
+        try:
+            result, ranking = self._search_mixed(work)
+            with atomic_file(self.mixed) as staged:
+                shutil.copyfile(str(result.model_path), str(staged))
+        finally:
+            shutil.rmtree(str(work), ignore_errors=True)
         self.mixed_result = result.to_dict()
         self.mixed_result['model'] = str(self.mixed)
         self.mixed_result['ranking'] = [e.to_dict() for e in ranking]
         write_text(self.mixed_info, json.dumps(self.mixed_result, indent=1))
         self.ledger.record('mixed', inputs, outputs)
-        shutil.rmtree(str(work), ignore_errors=True)
         self.steps.done('%d layer(s) kept in float %s, held-out drop %.2f points'
                         % (len(result.kept_float), result.kept_float, result.drop_points))
 
@@ -235,7 +253,8 @@ class _Demo:
 
         heldout = _heldout_frames(self.args.seed, self.args.heldout_frames)
         feeds = list(iterate_feeds(BagCalibrationReader(self.bag, conditions=['day'],
-                                                        max_frames=SENSITIVITY_FRAMES)))
+                                                        max_frames=SENSITIVITY_FRAMES,
+                                                        size_wh=self.input_wh)))
         ranking = isolated_sensitivity(str(self.model), self.calib.amax, feeds,
                                        work / 'sensitivity', threads=self.args.threads)
 
@@ -271,12 +290,13 @@ class _Demo:
         name, precision = RUNS[LIVE_RUN]
         self.steps.start('live: the bag played into segmentation_node over ROS 2 (%s, rate %s)'
                          % (name, self.args.live_rate))
+        self.ledger.claim('live', [self.node_log])
         try:
             from fxseg_ros.eval.live import evaluate_live
 
             run = evaluate_live(str(self.bag), model=str(self.int8), precision=precision,
                                 name=name, rate=self.args.live_rate, threads=self.args.threads,
-                                log_path=str(self.out / 'node.log'))
+                                log_path=str(self.node_log))
             self.live_runs.append(run)
             self.steps.done('%d of %d masks back, %d dropped, end-to-end p50 %.1f ms'
                             % (run['received'], run['published'], run['dropped'],
@@ -301,8 +321,9 @@ class _Demo:
             % (', '.join(mixed.get('kept_float') or []) or 'no layer',
                mixed.get('drop_points', float('nan')), self.args.max_drop),
         ]
+        self.ledger.claim('report', [self.report_dir])
         paths = write_report(
-            self.evaluation, self.out / 'report', live_runs=self.live_runs,
+            self.evaluation, self.report_dir, live_runs=self.live_runs,
             title='fxseg_ros demo', command=self.command, notes=notes,
             extra={'calibration': {'method': self.calib.method, 'frames': self.calib.frames,
                                    'conditions': ['day'], 'file': str(self.calib_json),
@@ -310,6 +331,7 @@ class _Demo:
                    'coverage_night': self.coverage.to_dict(),
                    'mixed_precision': {k: v for k, v in mixed.items() if k != 'ranking'},
                    'demo_wall_s': self.steps.elapsed()})
+        self.ledger.record('report', {}, [self.report_dir])
         self.steps.done(str(paths['report']))
         return paths
 
@@ -343,10 +365,11 @@ def run_demo(args, command: Optional[str] = None) -> int:
               % model, file=sys.stderr)
         return 2
     out = Path(args.out)
-    if args.force and out.exists():
-        shutil.rmtree(str(out))
     out.mkdir(parents=True, exist_ok=True)
     demo = _Demo(args, model, command)
+    # Before any work: an output path holding what the demo did not write stops it here.
+    demo.ledger.refuse_foreign(demo.outputs())
+    demo.ledger.remove_leftovers([demo.out, demo.models])
     demo.models.mkdir(exist_ok=True)
     print('fxseg demo: model %s, output %s' % (model, demo.out))
     for step in (demo.bag_step, demo.calibration_step, demo.coverage_step, demo.quantize_step,

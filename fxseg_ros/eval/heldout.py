@@ -19,6 +19,7 @@ from fxseg_ros.data.labels import CLASS_NAMES
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_INPUT_WH, postprocess, preprocess
 from fxseg_ros.data.synth.seeds import HELDOUT_SEED
 from fxseg_ros.metrics.confusion import ConfusionMatrix
+from fxseg_ros.model.deploy import network_input_wh
 from fxseg_ros.runtime.session import make_session
 import numpy as np
 
@@ -27,19 +28,6 @@ DEFAULT_COUNT = 60
 DEFAULT_SEED = HELDOUT_SEED
 
 Predictor = Callable[[np.ndarray], np.ndarray]
-
-
-def onnx_input_wh(path: Union[str, Path]) -> Tuple[int, int]:
-    """(width, height) of a bare ONNX graph's input (N, 3, H, W); NET_INPUT_WH if not fixed."""
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
-    initializers = {init.name for init in graph.initializer}
-    inputs = [vi for vi in graph.input if vi.name not in initializers]
-    dims = inputs[0].type.tensor_type.shape.dim if inputs else []
-    if len(dims) == 4 and all(d.HasField('dim_value') for d in dims[2:]):
-        return int(dims[3].dim_value), int(dims[2].dim_value)
-    return NET_INPUT_WH
 
 
 def onnx_predictor(path: Union[str, Path], threads: int = 2) -> Predictor:
@@ -98,7 +86,7 @@ def evaluate_path(path: Union[str, Path], count: int = DEFAULT_COUNT, seed: int 
     input_wh = NET_INPUT_WH
     if path.suffix == '.onnx':
         predict = onnx_predictor(path, threads)
-        input_wh = onnx_input_wh(path)
+        input_wh = network_input_wh(path)
     else:
         from fxseg_ros.model.fcn_alexnet import load_checkpoint
         from fxseg_ros.model.train import torch_predictor

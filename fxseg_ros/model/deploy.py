@@ -123,6 +123,25 @@ def _opset(model) -> int:
     return 0
 
 
+def network_input_wh(path_or_model: ModelLike) -> Tuple[int, int]:
+    """
+    (width, height) a bare network takes its frames at: the fixed H, W of its input (N, 3, H, W).
+
+    The one answer to "what size are frames resized to for this model" of every reader that
+    feeds a bare network (calibration, coverage, analysis, evaluation sets, the demo), as the
+    node's and `fxseg eval`'s runners resize to the network input. NET_INPUT_WH when the graph
+    does not fix them.
+    """
+    from fxseg_ros.data.preprocess import NET_INPUT_WH
+
+    model = load_model(path_or_model)
+    inputs = _graph_inputs(model)
+    dims = _dims(inputs[0]) if len(inputs) == 1 else []
+    if len(dims) == 4 and all(isinstance(d, int) and d > 0 for d in dims[2:]):
+        return int(dims[3]), int(dims[2])
+    return NET_INPUT_WH
+
+
 def deployment_info(path_or_model: ModelLike) -> Optional[dict]:
     """
     Return the build settings recorded in a deployment graph, or None for other graphs.

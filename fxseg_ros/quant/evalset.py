@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from fxseg_ros.data.conditions import CONDITIONS
-from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_OUTPUT_NAME, postprocess, preprocess
+from fxseg_ros.data.preprocess import (NET_INPUT_NAME, NET_INPUT_WH, NET_OUTPUT_NAME,
+                                       postprocess, preprocess)
 from fxseg_ros.metrics.accumulate import AccuracyAccumulator
 from fxseg_ros.metrics.small_objects import SmallObjectMetric
 from fxseg_ros.runtime.session import EXACT_INT8_CONFIG, make_session
@@ -99,11 +100,13 @@ def synthetic_frames(seed: int, count: int, conditions: Sequence[str],
 
 
 def synthetic_eval_set(seed: int, per_condition: int, threads: int = 0,
-                       int8_kernels: str = 'ort', progress: Optional[bool] = None) -> EvalSet:
+                       int8_kernels: str = 'ort', progress: Optional[bool] = None,
+                       size_wh: Tuple[int, int] = NET_INPUT_WH) -> EvalSet:
     """
     Load the held-out set: `per_condition` frames per condition of the test range.
 
-    progress: a progress bar of the generated frames (None: on a terminal only).
+    progress: a progress bar of the generated frames (None: on a terminal only). size_wh: the
+    network input the frames are resized to (`model.deploy.network_input_wh`).
     """
     from tqdm import tqdm
 
@@ -113,15 +116,20 @@ def synthetic_eval_set(seed: int, per_condition: int, threads: int = 0,
     for bgr, gt, condition in tqdm(frames, total=total, desc='evaluation set', unit='frame',
                                    leave=False,
                                    disable=None if progress is None else not progress):
-        blobs.append(preprocess(bgr))
+        blobs.append(preprocess(bgr, size_wh))
         labels.append(gt)
         conditions.append(condition)
     return EvalSet(blobs, labels, conditions, threads=threads, int8_kernels=int8_kernels)
 
 
 def cityscapes_eval_set(root: Union[str, Path], split: str, per_condition: int,
-                        threads: int = 0, int8_kernels: str = 'ort') -> EvalSet:
-    """Load at most `per_condition` labelled frames per city of a Cityscapes-layout split."""
+                        threads: int = 0, int8_kernels: str = 'ort',
+                        size_wh: Tuple[int, int] = NET_INPUT_WH) -> EvalSet:
+    """
+    Load at most `per_condition` labelled frames per city of a Cityscapes-layout split.
+
+    size_wh: the network input the frames are resized to (`model.deploy.network_input_wh`).
+    """
     from fxseg_ros.data.cityscapes import CityscapesDataset
 
     dataset = CityscapesDataset(root, split)
@@ -133,7 +141,7 @@ def cityscapes_eval_set(root: Union[str, Path], split: str, per_condition: int,
         if taken.get(condition, 0) >= per_condition:
             continue
         taken[condition] = taken.get(condition, 0) + 1
-        blobs.append(preprocess(bgr))
+        blobs.append(preprocess(bgr, size_wh))
         labels.append(gt)
         conditions.append(condition)
     if not blobs:
@@ -143,19 +151,21 @@ def cityscapes_eval_set(root: Union[str, Path], split: str, per_condition: int,
 
 def calibration_blobs(count: int, conditions: Optional[Sequence[str]] = None,
                       data: Optional[Union[str, Path]] = None, topic: Optional[str] = None,
-                      seed: int = 0) -> List[np.ndarray]:
+                      seed: int = 0, size_wh: Tuple[int, int] = NET_INPUT_WH
+                      ) -> List[np.ndarray]:
     """
     Return input blobs for calibration / analysis: `count` frames of `data`, else generated.
 
     data: a Cityscapes-layout directory, an image folder or a rosbag2 (`topic`); without it,
-    frames of the generator's training range, conditions in turn (default: all).
+    frames of the generator's training range, conditions in turn (default: all). size_wh: the
+    network input the frames are resized to (`model.deploy.network_input_wh`).
     """
     if data:
         from fxseg_ros.quant.collect import iterate_feeds, open_calibration_reader
 
         reader = open_calibration_reader(data, frames=count, topic=topic,
                                          conditions=None if conditions is None
-                                         else list(conditions))
+                                         else list(conditions), size_wh=size_wh)
         return [feed[NET_INPUT_NAME] for feed in iterate_feeds(reader)]
-    return [preprocess(bgr) for bgr, _, _ in
+    return [preprocess(bgr, size_wh) for bgr, _, _ in
             synthetic_frames(seed, count, conditions or CONDITIONS, 'train')]

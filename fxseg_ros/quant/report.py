@@ -22,6 +22,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Un
 from fxseg_ros.data.conditions import CONDITIONS, sorted_conditions
 from fxseg_ros.data.preprocess import NET_INPUT_NAME, NET_INPUT_WH, preprocess
 from fxseg_ros.metrics.tables import format_table
+from fxseg_ros.model.deploy import network_input_wh
 from fxseg_ros.quant.evalset import calibration_blobs, EvalSet
 from fxseg_ros.runtime.session import make_session
 import numpy as np
@@ -107,13 +108,15 @@ def collect_calibrations(model: str, options: ReportOptions) -> Dict[str, object
     collector = ActivationCollector(model, threads=options.threads)
     every, day = HistogramCalibrator(), HistogramCalibrator()
     n = options.calib_frames
+    size_wh = network_input_wh(model)
     if options.data:
         for target, conditions in ((every, None), (day, ['day'])):
-            for blob in calibration_blobs(n, conditions, options.data, options.topic):
+            for blob in calibration_blobs(n, conditions, options.data, options.topic,
+                                          size_wh=size_wh):
                 target.update(collector.run({NET_INPUT_NAME: blob}))
     else:
         for index, condition, bgr in _calibration_frames(options.seed, n):
-            acts = collector.run({NET_INPUT_NAME: preprocess(bgr)})
+            acts = collector.run({NET_INPUT_NAME: preprocess(bgr, size_wh)})
             if index < n:
                 every.update(acts)
             if condition == 'day':
@@ -250,8 +253,9 @@ def run_report(model: str, eval_set: EvalSet, options: ReportOptions, workdir: P
     variants.append(('int8_mixed', 'INT8 mixed (%d layer(s) FP32)' % len(mixed.kept_float),
                      CALIBRATIONS['entropy'][3], str(mixed.model_path), str(mixed.model_path)))
     progress('latency (%d runs each) ...' % options.latency_runs)
-    timed = ort_latencies_ms([v[4] for v in variants], runs=options.latency_runs,
-                             threads=options.threads)
+    width, height = network_input_wh(model)
+    timed = ort_latencies_ms([v[4] for v in variants], input_shape=(1, 3, height, width),
+                             runs=options.latency_runs, threads=options.threads)
     latencies = {v[0]: t for v, t in zip(variants, timed)}
     rows = [_row(name, precision, calibration, lat_path, model, results[name], base,
                  latencies[name], latencies['fp32']['median_ms'])

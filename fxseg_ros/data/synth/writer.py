@@ -5,19 +5,25 @@ Generated frames written in the Cityscapes directory layout (`fxseg_ros.data.cit
 
 `<out_dir>/leftImg8bit/<split>/<condition>/<condition>_<index:06d>_000000_leftImg8bit.png` and
 the matching `gtFine/..._gtFine_labelTrainIds.png`: the lighting condition is the city, so the
-one Cityscapes reader serves real and synthetic data alike. Each file appears under its name
-only once it is complete (`fxseg_ros.data.atomic`), so an interrupted run leaves complete
-frames only, and a rerun writes the same bytes.
+one Cityscapes reader serves real and synthetic data alike.
+
+A run's frames appear all together or not at all (`fxseg_ros.data.atomic`): a new tree is built
+under a hidden sibling name and renamed when every frame is written; frames added to an
+existing tree (`start`) are written to a hidden folder inside it and moved into place when all
+of them are complete, with Ctrl-C held for those renames. An interrupted run leaves no frame a
+reader would list, and a rerun writes the same bytes.
 """
 
 import logging
+import os
 from pathlib import Path
 import signal
 from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 
-from fxseg_ros.data.atomic import write_bytes
+from fxseg_ros.data.atomic import (atomic_directory, deferred_interrupt, partial_name,
+                                   remove_partial, write_bytes)
 from fxseg_ros.data.cityscapes import frame_stem, image_path, label_path, SPLITS
 from fxseg_ros.data.conditions import CONDITIONS
 from fxseg_ros.data.sizes import CAMERA_WH
@@ -94,6 +100,45 @@ def write_cityscapes(out_dir: Union[str, Path], count: int, seed: int = 0, split
     """
     _check_request(split, conditions, count, start)
     root = Path(out_dir)
+    settings = (count, seed, split, conditions, size_wh, start, workers, progress,
+                traffic_lights)
+    if not root.exists() or (root.is_dir() and not any(root.iterdir())):
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_directory(root, replace=root.exists()) as staged:
+            written = _write_tree(staged, *settings)
+        written = [root / path.relative_to(staged) for path in written]
+    else:
+        staging = partial_name(root / 'synth', keep_suffix=False)
+        try:
+            written = _write_tree(staging, *settings)
+            with deferred_interrupt():
+                written = _move_in(staging, root, split, conditions, written)
+        finally:
+            remove_partial(staging)
+    LOG.info('wrote %d synthetic frames to %s (split %s, seed %d)', len(written), root, split,
+             seed)
+    return written
+
+
+def _move_in(staging: Path, root: Path, split: str, conditions: Sequence[str],
+             images: Sequence[Path]) -> List[Path]:
+    """Move the staged frames into `root`: every label first, then the images that list them."""
+    for condition in conditions:
+        (root / 'leftImg8bit' / split / condition).mkdir(parents=True, exist_ok=True)
+        (root / 'gtFine' / split / condition).mkdir(parents=True, exist_ok=True)
+    labels = sorted(p for p in (staging / 'gtFine').rglob('*') if p.is_file())
+    for path in labels:
+        os.replace(str(path), str(root / path.relative_to(staging)))
+    moved = [root / path.relative_to(staging) for path in images]
+    for path, target in zip(images, moved):
+        os.replace(str(path), str(target))
+    return moved
+
+
+def _write_tree(root: Path, count: int, seed: int, split: str, conditions: Sequence[str],
+                size_wh: Tuple[int, int], start: int, workers: int, progress: Optional[bool],
+                traffic_lights: bool) -> List[Path]:
+    """Write the frames into `root` (created); returns the image paths."""
     for condition in conditions:
         (root / 'leftImg8bit' / split / condition).mkdir(parents=True, exist_ok=True)
         (root / 'gtFine' / split / condition).mkdir(parents=True, exist_ok=True)
@@ -122,6 +167,4 @@ def write_cityscapes(out_dir: Union[str, Path], count: int, seed: int = 0, split
                 bar.update()
     finally:
         bar.close()
-    LOG.info('wrote %d synthetic frames to %s (split %s, seed %d)', len(written), root, split,
-             seed)
     return written
