@@ -60,26 +60,28 @@ LARGE_DATA_SOCKETS_SIZE_KIB = 4250
 LARGE_DATA_TRANSPORTS = 'LARGE_DATA?sockets_size=%dKiB' % LARGE_DATA_SOCKETS_SIZE_KIB
 
 #: Median transport time per 1280x720 bgr8 frame (ms) by (publisher, subscriber) setup, Kilted
-#: (Fast DDS 3.2); None: the two exchange nothing. default -> default also delivered only 88 of
-#: 100 frames (p95 423 ms): a reliable writer's history overflows while UDP fragments crawl.
+#: (Fast DDS 3.2); None: the two exchange nothing. Measured with `python -m
+#: fxseg_ros.ros.transport_bench --frames 60 --rate 10` on a shared 2-core x86 machine (load
+#: 1.7-4.7), Kilted and Jazzy one after the other: the README's table.
 TRANSPORT_MEDIAN_MS = {
-    ('default', 'default'): 42.2,
-    ('default', 'shm'): 39.1,
-    ('shm', 'default'): 8.0,
-    ('shm', 'shm'): 7.9,
-    ('large_data', 'large_data'): 9.5,
+    ('default', 'default'): 43.6,
+    ('default', 'shm'): 44.0,
+    ('shm', 'default'): 11.0,
+    ('shm', 'shm'): 11.3,
+    ('large_data', 'large_data'): 12.5,
     ('default', 'large_data'): None,
     ('large_data', 'default'): None,
     ('shm', 'large_data'): None,
     ('large_data', 'shm'): None,
 }
-#: The same on Jazzy (Fast DDS 2.14): LARGE_DATA gains nothing there, the shm profile does.
+#: The same on Jazzy (Fast DDS 2.14), same run. LARGE_DATA needs the socket size there (bare
+#: LARGE_DATA: 25.3 ms in that run, its 512 KiB segment cannot hold a frame).
 TRANSPORT_MEDIAN_MS_JAZZY = {
-    ('default', 'default'): 18.8,
-    ('default', 'shm'): 18.7,
-    ('shm', 'default'): 7.6,
-    ('shm', 'shm'): 7.4,
-    ('large_data', 'large_data'): 20.7,
+    ('default', 'default'): 26.7,
+    ('default', 'shm'): 26.3,
+    ('shm', 'default'): 17.4,
+    ('shm', 'shm'): 13.5,
+    ('large_data', 'large_data'): 13.3,
     ('default', 'large_data'): None,
     ('large_data', 'default'): None,
     ('shm', 'large_data'): None,
