@@ -466,13 +466,16 @@ def test_compressed_frames_and_corrupt_ones(compressed_node, reference, scenes, 
 
 
 # Shutdown ----------------------------------------------------------------------------------------
-# (signals, pause between them): the first stops the node, the later ones are ignored, as under
-# `ros2 launch` where a Ctrl-C reaches the node from the terminal and from launch
+# the signals sent at each of two ticks 50 ms apart: the first stops the node, the later ones are
+# ignored, as under `ros2 launch` where a Ctrl-C reaches the node from the terminal and from
+# launch. Two at one tick arrive while the node waits in rcl (both pending when Python next runs).
 SIGNALS = {
-    'sigint': [signal.SIGINT],
-    'sigint_twice': [signal.SIGINT, signal.SIGINT],
-    'sigterm': [signal.SIGTERM],
-    'sigint_then_sigterm': [signal.SIGINT, signal.SIGTERM],
+    'sigint': [[signal.SIGINT]],
+    'sigint_twice': [[signal.SIGINT], [signal.SIGINT]],
+    'sigterm': [[signal.SIGTERM]],
+    'sigint_then_sigterm': [[signal.SIGINT], [signal.SIGTERM]],
+    'sigint_and_sigterm_at_once': [[signal.SIGINT, signal.SIGTERM]],
+    'sigterm_and_sigint_at_once': [[signal.SIGTERM, signal.SIGINT]],
 }
 
 
@@ -489,13 +492,12 @@ def test_signals_stop_the_worker_before_the_context_and_exit_0(demo_model, tmp_p
         for name, (process, probe) in nodes.items():
             assert H.handshake_all(probe, [0]), process.log()[-2000:]
         frame = H.grey_frame()
-        stop_at = {}
         for tick in range(40):  # 2 s of frames; signals go out after 0.5 s
             for name, (process, probe) in nodes.items():
                 probe.publish_frame(0, frame)
                 if tick in (10, 11) and len(SIGNALS[name]) > tick - 10:
-                    stop_at.setdefault(name, time.monotonic())
-                    process.signal(SIGNALS[name][tick - 10])
+                    for signum in SIGNALS[name][tick - 10]:
+                        process.signal(signum)
             time.sleep(0.05)
         for name, (process, probe) in nodes.items():
             status = process.wait(20.0)

@@ -63,12 +63,29 @@ class StopRequest:
         if self.signal_name is not None:
             return  # the same Ctrl-C again (ros2 launch forwards it): stopping already
         self.signal_name = signal.Signals(signum).name
-        # ignored from now on by the OS, also while the interpreter shuts down (where Python
-        # puts its own handlers back to the default, and a late SIGINT would kill the process)
-        for other in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(other, signal.SIG_IGN)
         if self.during_startup:
             _exit_without_teardown(0)
+        # Nothing else here: a handler must not change the handling of the other signal. Two
+        # signals that arrive while rcl waits (a Ctrl-C from the terminal and the one launch
+        # forwards) are both pending when Python next runs, and CPython runs their handlers in
+        # one pass (Modules/signalmodule.c, _PyErr_CheckSignalsTstate): once this one has set
+        # the other's to SIG_IGN, the pass finds no handler for it and prints "Signal 15
+        # ignored due to race condition" with a traceback (3.8 and later; 3.6 raises TypeError
+        # calling the SIG_IGN constant). ignore_further() does it from the main loop instead.
+
+    def ignore_further(self) -> None:
+        """
+        Have the OS ignore SIGINT and SIGTERM from now on (the process is stopping).
+
+        Called from ordinary code, never from a handler: signal.signal runs the handlers of
+        pending signals before it changes one (signal_signal_impl in Modules/signalmodule.c), so
+        those still reach _on_signal. SIG_IGN, not a Python handler, also covers interpreter
+        shutdown, where CPython puts Python handlers back to SIG_DFL (_PySignal_Fini) and a
+        late SIGINT would kill the process. Left: a signal in the microsecond between that
+        check and the change of disposition.
+        """
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
     @property
     def requested(self) -> bool:
@@ -198,6 +215,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if status is None:
                 stop.during_startup = False  # serving: a signal stops the node in order
                 _spin(node, stop)
+                stop.ignore_further()  # stopping: a signal or a lifecycle shutdown
                 status = 0
         except StartupError as exc:
             status = _fatal(str(exc))
