@@ -68,10 +68,11 @@ class StopRequest:
         # Nothing else here: a handler must not change the handling of the other signal. Two
         # signals that arrive while rcl waits (a Ctrl-C from the terminal and the one launch
         # forwards) are both pending when Python next runs, and CPython runs their handlers in
-        # one pass (Modules/signalmodule.c, _PyErr_CheckSignalsTstate): once this one has set
-        # the other's to SIG_IGN, the pass finds no handler for it and prints "Signal 15
-        # ignored due to race condition" with a traceback (3.8 and later; 3.6 raises TypeError
-        # calling the SIG_IGN constant). ignore_further() does it from the main loop instead.
+        # one pass (Modules/signalmodule.c, _PyErr_CheckSignalsTstate; PyErr_CheckSignals
+        # before 3.10): once this one has set the other's to SIG_IGN, the pass finds no handler
+        # for it and prints "Signal 15 ignored due to race condition" with a traceback (3.8.9
+        # and later, bpo-43406; 3.6 and 3.8.0-3.8.8 call the SIG_IGN constant and raise
+        # TypeError: 'int' object is not callable). ignore_further() does it from the main loop.
 
     def ignore_further(self) -> None:
         """
@@ -80,9 +81,11 @@ class StopRequest:
         Called from ordinary code, never from a handler: signal.signal runs the handlers of
         pending signals before it changes one (signal_signal_impl in Modules/signalmodule.c), so
         those still reach _on_signal. SIG_IGN, not a Python handler, also covers interpreter
-        shutdown, where CPython puts Python handlers back to SIG_DFL (_PySignal_Fini) and a
-        late SIGINT would kill the process. Left: a signal in the microsecond between that
-        check and the change of disposition.
+        shutdown, where CPython puts Python handlers back to SIG_DFL (_PySignal_Fini;
+        finisignal before 3.10) and a late SIGINT would kill the process. Left: a signal in the
+        microsecond between that check and the change of disposition (one "ignored due to race
+        condition" line; on 3.6 and 3.8.0-3.8.8 a TypeError). Blocking the signals cannot close
+        it: pthread_sigmask covers the calling thread, and DDS's threads would take them.
         """
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_IGN)
@@ -129,7 +132,7 @@ def _exit_without_teardown(status: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more to say
+        except (OSError, ValueError, RuntimeError):  # closed, or in the middle of a write
             pass
     os._exit(status)
 
