@@ -56,10 +56,11 @@ def test_short_benchmark_of_two_cameras(demo_model, tmp_path, monkeypatch):
     runner = result['runner']
     assert runner['backend'] == 'onnxruntime'
     # batches counted over the run only (the handshakes before it are single frames): every tick
-    # sends two frames at once, so nearly every batch holds both
+    # sends two frames at once, so nearly every batch holds both (at most two of the six pairs
+    # split by a frame held up in transport; a node that does not batch gives 1.0)
     batching = result['batching']
     assert batching['batches'] >= 3 and batching['frames'] >= 2 * 3, batching
-    assert batching['mean_batch_size'] > 1.5, batching
+    assert batching['mean_batch_size'] >= 1.5, batching
     report = format_report(result)
     assert 'stamp -> mask back here' in report and '/fxseg_bench/cam1/image_raw' in report
     assert 'transport large_data (FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA?sockets_size=4250KiB)' \

@@ -318,14 +318,23 @@ def test_live_parameters_and_batching(node, reference, scenes):
     assert not budget_ok and 'latency_budget_ms' in budget_reason
     assert wait_ok
     try:
-        # the first frame waits (up to 0.9 s) for the other camera's: one batch of two
-        msgs = [send(node, camera, scenes[camera][0]) for camera in (0, 1)]
-        for camera, msg in enumerate(msgs):
-            mask = node.probe.wait_for_mask(camera, H.stamp_ns(msg), H.WAIT_S)
-            labels = check_mask(mask, msg, (1280, 720))
-            assert agreement(labels, reference(scenes[camera][0])) > 0.999
-        _, array_msg = node.status(0)
-        assert status_dict(array_msg, 'segmentation_node: inference')['last_batch_size'] == '2'
+        # the first frame waits (up to 0.9 s) for the other camera's: one batch of two. Up to
+        # three pairs: one frame held up in transport past the wait (a reliable sample that
+        # DDS repairs after a lost fragment, on a loaded machine) splits a pair; a node that
+        # does not batch answers every pair in batches of one.
+        sizes = []
+        for _ in range(3):
+            msgs = [send(node, camera, scenes[camera][0]) for camera in (0, 1)]
+            for camera, msg in enumerate(msgs):
+                mask = node.probe.wait_for_mask(camera, H.stamp_ns(msg), H.WAIT_S)
+                labels = check_mask(mask, msg, (1280, 720))
+                assert agreement(labels, reference(scenes[camera][0])) > 0.999
+            _, array_msg = node.status(0)
+            sizes.append(status_dict(array_msg, 'segmentation_node: inference')[
+                'last_batch_size'])
+            if sizes[-1] == '2':
+                break
+        assert sizes[-1] == '2', (sizes, node.log()[-2000:])
     finally:
         assert node.probe.set_parameters('/segmentation_node', {'batch_wait_ms': 0.0}) == \
             [(True, '')]
