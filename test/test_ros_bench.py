@@ -55,12 +55,14 @@ def test_short_benchmark_of_two_cameras(demo_model, tmp_path, monkeypatch):
         assert cam['node_stage_p50_ms']['inference'] > 0
     runner = result['runner']
     assert runner['backend'] == 'onnxruntime'
-    # batches counted over the run only (the handshakes before it are single frames): every tick
-    # sends two frames at once, so nearly every batch holds both (at most two of the six pairs
-    # split by a frame held up in transport; a node that does not batch gives 1.0)
+    # batches counted from after the handshakes: seven ticks (the warm-up one at 0 s, then
+    # 0.5 ... 3.0 s) of two frames sent at once, every frame answered, so every batch holds
+    # both, but for at most two pairs split by a frame held up in transport. A handshake frame
+    # sent again (no mask within 1 s) may come in late as a single (a node that does not
+    # batch runs as many batches as frames)
     batching = result['batching']
-    assert batching['batches'] >= 3 and batching['frames'] >= 2 * 3, batching
-    assert batching['mean_batch_size'] >= 1.5, batching
+    assert batching['frames'] >= 2 * 7, batching
+    assert batching['batches'] <= batching['frames'] // 2 + 2, batching
     report = format_report(result)
     assert 'stamp -> mask back here' in report and '/fxseg_bench/cam1/image_raw' in report
     assert 'transport large_data (FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA?sockets_size=4250KiB)' \

@@ -1,10 +1,11 @@
 # Copyright 2026 The fxseg_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-segmentation_node starting as its own process: signals during start-up, the precision check.
+segmentation_node as its own process: signals while it starts and while it serves; precision.
 
-A signal at any moment of start-up ends the node quietly; the precision parameter is checked
-against the model before the node serves.
+A signal at any moment of start-up ends the node quietly; one while it serves stops the worker
+before the context, later ones are ignored; the precision parameter is checked against the model
+before the node serves.
 
 Every wait has a timeout; the signals go out at moments counted from a line the process prints
 when the interpreter is up, or at the node's own log lines.
@@ -23,6 +24,7 @@ import pytest
 try:
     import rclpy  # noqa: F401
 
+    from fxseg_ros.ros.probe import SegmentationProbe
     import ros_helpers as H
     ROS_MISSING = None
 except ImportError as exc:  # skipped inside the tests, with the reason
@@ -202,3 +204,48 @@ def test_precision_follows_the_model_by_default(tmp_path, tiny_net):
     for process, model, wanted in processes:
         assert process.wait(60.0) == 0, process.log()[-3000:]
         assert 'onnxruntime with %s at %s' % (model, wanted) in process.log(), process.log()
+
+
+# Shutdown ----------------------------------------------------------------------------------------
+# the signals sent at each of two ticks 50 ms apart: the first stops the node, the later ones are
+# ignored, as under `ros2 launch` where a Ctrl-C reaches the node from the terminal and from
+# launch. Two at one tick arrive while the node waits in rcl (both pending when Python next runs).
+SIGNALS = {
+    'sigint': [[signal.SIGINT]],
+    'sigint_twice': [[signal.SIGINT], [signal.SIGINT]],
+    'sigterm': [[signal.SIGTERM]],
+    'sigint_then_sigterm': [[signal.SIGINT], [signal.SIGTERM]],
+    'sigint_and_sigterm_at_once': [[signal.SIGINT, signal.SIGTERM]],
+    'sigterm_and_sigint_at_once': [[signal.SIGTERM, signal.SIGINT]],
+}
+
+
+def test_signals_stop_the_worker_before_the_context_and_exit_0(demo_model, tmp_path):
+    """Each node gets frames at 20 Hz while it is signalled: the worker is busy when it stops."""
+    nodes = {}
+    for i, name in enumerate(SIGNALS):
+        topic = '/fxseg_sig%d/image_raw' % i
+        process = H.NodeProcess(H.node_command(H.CONFIG, {
+            'model': str(demo_model), 'camera_topics': [topic]}), tmp_path / (name + '.log'),
+            env={'FXSEG_CACHE_DIR': str(tmp_path / 'cache')})
+        nodes[name] = (process, SegmentationProbe([topic]))
+    try:
+        for name, (process, probe) in nodes.items():
+            assert H.handshake_all(probe, [0]), process.log()[-2000:]
+        frame = H.grey_frame()
+        for tick in range(40):  # 2 s of frames; signals go out after 0.5 s
+            for name, (process, probe) in nodes.items():
+                probe.publish_frame(0, frame)
+                if tick in (10, 11) and len(SIGNALS[name]) > tick - 10:
+                    for signum in SIGNALS[name][tick - 10]:
+                        process.signal(signum)
+            time.sleep(0.05)
+        for name, (process, probe) in nodes.items():
+            status = process.wait(20.0)
+            log = process.log()
+            assert status == 0, (name, log[-3000:])
+            assert 'Traceback' not in log and not H.error_lines(log), (name, log[-3000:])
+    finally:
+        for process, probe in nodes.values():
+            probe.close()
+            process.kill()

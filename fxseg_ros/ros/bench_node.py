@@ -265,10 +265,15 @@ def run_node_benchmark(model: Optional[str] = None, cameras: int = 1, rate_hz: f
         probe.wait_until(lambda: all((topics[c], last[c]) in probe.masks
                                      for c in range(len(last))), 3.0)
         watch.check('during the run')
+        # the node's figures after the run: a message published once the last masks are back
+        # (the node counts a batch before it publishes the masks); the latest one received
+        # may still be from before the last batches
+        done_ns = probe.now_ns()
         diag = probe.wait_for_diagnostics(
-            lambda a: all(status_dict(a, t.rsplit('/', 1)[0] + '/segmentation/mask')
-                          for t in topics), 5.0)
-        diag = probe.diagnostics[-1] if probe.diagnostics else diag
+            lambda a: stamp_to_ns(a.header.stamp) > done_ns and status_dict(a, runner_name)
+            and all(status_dict(a, t.rsplit('/', 1)[0] + '/segmentation/mask') for t in topics),
+            5.0)
+        diag = diag if diag is not None or not probe.diagnostics else probe.diagnostics[-1]
         results = [_camera_result(probe, topic, sent[c], diag, duration_s)
                    for c, topic in enumerate(topics)]
         runner = (status_dict(diag, runner_name) if diag is not None else None) or {}
